@@ -1,0 +1,5 @@
+"""``python -m hygiene`` runs the CLI."""
+
+from hygiene.cli import main
+
+main()

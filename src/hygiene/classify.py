@@ -1,0 +1,72 @@
+"""Decide what a message is: which category, and whether it expects the seller's reply.
+
+Rules come from the config (defaults in :data:`hygiene.config.DEFAULT_RULES`, documented in
+``config.example.toml``); the first rule whose conditions all match wins. Outbound mail (the
+seller's own) is kept when it is addressed to Amazon; anything else matching no rule is
+skipped unless ``keep_other`` is set.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import lru_cache
+
+from hygiene.config import OUTBOUND, ClassifyRule, Config
+from hygiene.mail.parse import ParsedMessage
+
+INBOUND = "inbound"
+OUTBOUND_DIRECTION = "outbound"
+
+
+@dataclass(frozen=True)
+class Classification:
+    direction: str
+    category: str
+    needs_reply: bool
+
+
+@lru_cache(maxsize=256)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def _any_glob(addresses: list[str], patterns: tuple[str, ...]) -> bool:
+    return any(fnmatchcase(a, p) for a in addresses for p in patterns)
+
+
+def rule_matches(rule: ClassifyRule, msg: ParsedMessage) -> bool:
+    if rule.from_ and not _any_glob([msg.from_addr], rule.from_):
+        return False
+    if rule.to and not _any_glob(msg.to_addrs + msg.cc_addrs, rule.to):
+        return False
+    if rule.subject and not _regex(rule.subject).search(msg.subject):
+        return False
+    if rule.body and not _regex(rule.body).search(msg.body_text):
+        return False
+    return True
+
+
+def is_outbound(msg: ParsedMessage, folder_role: str, own_addresses: frozenset[str]) -> bool:
+    return folder_role == "sent" or (bool(msg.from_addr) and msg.from_addr in own_addresses)
+
+
+def classify(
+    msg: ParsedMessage,
+    config: Config,
+    *,
+    folder_role: str = "inbox",
+    own_addresses: frozenset[str] = frozenset(),
+) -> Classification | None:
+    """The message's classification, or None when it is not worth keeping."""
+    if is_outbound(msg, folder_role, own_addresses):
+        if _any_glob(msg.to_addrs + msg.cc_addrs, config.outbound_to) or config.keep_other:
+            return Classification(OUTBOUND_DIRECTION, OUTBOUND, False)
+        return None
+    for rule in config.rules:
+        if rule_matches(rule, msg):
+            return Classification(INBOUND, rule.category, config.needs_reply.get(rule.category, False))
+    if config.keep_other:
+        return Classification(INBOUND, "other", config.needs_reply.get("other", False))
+    return None

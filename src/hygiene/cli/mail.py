@@ -1,0 +1,90 @@
+"""``hygiene import``, ``hygiene messages`` and ``hygiene status``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hygiene.cli.context import AppContext, parse_when
+from hygiene.cli.output import interactive, print_json
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--account", default="import", show_default=True, help="Account name to file the messages under.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def import_(app: AppContext, paths: tuple[Path, ...], account: str, as_json: bool) -> None:
+    """Import message files, mboxes, Maildirs or directories of them.
+
+    Goes through the same parse, classify and store path as 'poll'. Importing the same
+    messages twice adds nothing.
+    """
+    from hygiene.mail.importer import import_paths
+
+    config = app.config()
+    engine = app.engine()
+    counter = {"n": 0}
+
+    def tick() -> None:
+        counter["n"] += 1
+        if counter["n"] % 100 == 0 and interactive() and not as_json:
+            click.echo(f"\r{counter['n']} messages read…", nl=False, err=True)
+
+    stats = import_paths(engine, config, paths, now=app.now(), account=account, batch_size=config.batch_size, on_message=tick)
+    if counter["n"] >= 100 and interactive() and not as_json:
+        click.echo("", err=True)
+    for error in stats.errors:
+        click.echo(f"hygiene: failed: {error}", err=True)
+    if as_json:
+        print_json(stats.as_json())
+    else:
+        s = stats
+        click.echo(
+            f"{account}: {s.new} new, {s.existing} existing, {s.skipped} skipped (no rule), "
+            f"{s.parse_notes} with parse notes, {s.failed} failed"
+        )
+    if stats.failed:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.option("--account", help="Only this account.")
+@click.option("--category", help="Only this category (account_health, seller_support, buyer, notification, outbound, other).")
+@click.option("--since", help='Only messages received since WHEN (ISO-8601, or "3 days ago").')
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"messages": [...]}.')
+@click.pass_obj
+def messages(app: AppContext, account: str | None, category: str | None, since: str | None, limit: int | None, as_json: bool) -> None:
+    """List stored messages, newest first."""
+    from hygiene.store.messages import list_messages
+    from hygiene.views.messages import message_dicts, render_messages
+
+    since_at = parse_when(since, option="--since", base=app.now()) if since else None
+    with app.engine().connect() as conn:
+        rows = list_messages(conn, account=account, category=category, since=since_at, limit=limit)
+    if as_json:
+        print_json({"messages": message_dicts(rows)})
+    else:
+        text = render_messages(rows)
+        if text:
+            click.echo(text)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help='Print {"accounts": [{"name", "folders": [...]}]}.')
+@click.pass_obj
+def status(app: AppContext, as_json: bool) -> None:
+    """Per account and folder: messages stored, UIDVALIDITY, last sync and last error."""
+    from hygiene.store.messages import all_folder_states
+    from hygiene.views.messages import render_status, status_dict
+
+    config = app.config()
+    with app.engine().connect() as conn:
+        states = all_folder_states(conn)
+    data = status_dict(states, [a.name for a in config.accounts])
+    if as_json:
+        print_json(data)
+    else:
+        click.echo(render_status(data))

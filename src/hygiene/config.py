@@ -1,0 +1,579 @@
+"""Typed configuration: lookup, TOML parsing and validation.
+
+The file is read with :mod:`tomllib` and validated into frozen dataclasses. Every problem is
+reported as one :class:`~hygiene.errors.ConfigError` naming the file, the key and the fix.
+Unknown keys are rejected with a "did you mean" so typos do not silently do nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import subprocess
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hygiene.errors import ConfigError
+from hygiene.paths import default_database_path
+
+CATEGORIES = ("account_health", "seller_support", "buyer", "notification", "other")
+OUTBOUND = "outbound"
+TLS_MODES = ("ssl", "starttls", "none")
+
+#: Whether a message of each category expects an answer from the seller.
+DEFAULT_NEEDS_REPLY = {
+    "account_health": True,
+    "seller_support": True,
+    "buyer": True,
+    "notification": False,
+    "other": False,
+}
+
+DEFAULT_DUE_HOURS = 24.0
+DEFAULT_CRITICAL_HOURS = 48.0
+DEFAULT_WARN_HOURS = 6.0
+
+
+@dataclass(frozen=True)
+class ClassifyRule:
+    """One classification rule: every condition given must match; the first rule wins.
+
+    ``from_`` and ``to`` are shell-style patterns on lower-cased addresses (any may match);
+    ``subject`` and ``body`` are regular expressions searched case-insensitively.
+    """
+
+    category: str
+    from_: tuple[str, ...] = ()
+    to: tuple[str, ...] = ()
+    subject: str | None = None
+    body: str | None = None
+
+
+# Documented, in this order, in config.example.toml. First match wins.
+DEFAULT_RULES: tuple[ClassifyRule, ...] = (
+    ClassifyRule("buyer", from_=("*@marketplace.amazon.*",)),
+    ClassifyRule(
+        "account_health",
+        from_=(
+            "seller-performance@amazon.*",
+            "*performance*@amazon.*",
+            "account-health*@amazon.*",
+            "*account-specialist*@amazon.*",
+        ),
+    ),
+    ClassifyRule(
+        "seller_support",
+        from_=("*seller-support*@amazon.*", "*sellersupport*@amazon.*", "*seller-central*@amazon.*"),
+    ),
+    ClassifyRule(
+        "account_health",
+        from_=("*@amazon.*", "*@*.amazon.*"),
+        subject=(
+            r"アカウント.{0,12}(停止|閉鎖|無効|保留|健全性)|出品(権限|停止|制限)|改善計画|真贋|"
+            r"知的財産|ポリシー違反|account (deactivat|suspen|health)|plan of action|"
+            r"policy (warning|violation)|seller performance|authenticity|intellectual property"
+        ),
+    ),
+    ClassifyRule(
+        "seller_support",
+        from_=("*@amazon.*", "*@*.amazon.*"),
+        subject=r"(ケース\s*ID|case\s*id|case\s*#)\s*[:：]?\s*\d{8,}",
+    ),
+    ClassifyRule(
+        "seller_support",
+        from_=("*@amazon.*", "*@*.amazon.*"),
+        body=r"(ケース\s*ID|case\s*id)\s*[:：]?\s*\d{8,}",
+    ),
+    ClassifyRule("notification", from_=("*@amazon.*", "*@*.amazon.*")),
+)
+
+#: Outbound mail is kept when one of its recipients matches one of these.
+DEFAULT_OUTBOUND_TO = ("*@amazon.*", "*@*.amazon.*")
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str
+    keep_raw: bool = False
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    name: str
+    host: str
+    username: str
+    port: int = 993
+    tls: str = "ssl"
+    password_env: str | None = None
+    password_command: str | None = None
+    folders: tuple[str, ...] = ("INBOX",)
+    sent_folder: str | None = None
+    addresses: tuple[str, ...] = ()
+    timeout: float = 30.0
+    #: index in the ``accounts`` array, for error messages
+    index: int = 0
+    config_path: Path | None = None
+
+    def own_addresses(self) -> frozenset[str]:
+        """Addresses that mark a message as the seller's own (outbound)."""
+        found = {a.lower() for a in self.addresses}
+        if "@" in self.username:
+            found.add(self.username.lower())
+        return frozenset(found)
+
+    def password(self) -> str:
+        """Resolve the password from the environment or a command, at the moment it is needed."""
+        key_prefix = f"accounts[{self.index}]"
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise ConfigError(
+                    self.config_path,
+                    f"{key_prefix}.password_env",
+                    f"environment variable {self.password_env} is not set",
+                    f"export {self.password_env}=... or use password_command",
+                )
+            return value
+        if self.password_command:
+            try:
+                done = subprocess.run(
+                    self.password_command,
+                    shell=True,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=False,
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise ConfigError(
+                    self.config_path,
+                    f"{key_prefix}.password_command",
+                    f"could not run {self.password_command!r}: {exc}",
+                    "check the command works in a shell",
+                ) from None
+            if done.returncode != 0:
+                detail = (done.stderr or "").strip().splitlines()
+                why = f" ({detail[-1]})" if detail else ""
+                raise ConfigError(
+                    self.config_path,
+                    f"{key_prefix}.password_command",
+                    f"{self.password_command!r} failed with exit code {done.returncode}{why}",
+                    "check the command works in a shell",
+                )
+            lines = done.stdout.splitlines()
+            # Like pass(1): the first line is the password.
+            return lines[0] if lines else ""
+        raise ConfigError(
+            self.config_path,
+            f"{key_prefix}",
+            "no password source",
+            'add password_env = "VAR" or password_command = "..."',
+        )
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_hours: float = DEFAULT_DUE_HOURS
+    critical_hours: float = DEFAULT_CRITICAL_HOURS
+
+
+@dataclass(frozen=True)
+class ToneConfig:
+    extra_aggressive: tuple[str, ...] = ()
+    extra_polite: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    database: DatabaseConfig
+    accounts: tuple[AccountConfig, ...] = ()
+    keep_other: bool = False
+    timezone: str | None = None
+    rules: tuple[ClassifyRule, ...] = DEFAULT_RULES
+    outbound_to: tuple[str, ...] = DEFAULT_OUTBOUND_TO
+    needs_reply: Mapping[str, bool] = field(default_factory=lambda: dict(DEFAULT_NEEDS_REPLY))
+    deadlines: Mapping[str, Deadline] = field(default_factory=dict)
+    warn_hours: float = DEFAULT_WARN_HOURS
+    batch_size: int = 500
+    tone: ToneConfig = field(default_factory=ToneConfig)
+
+    def account(self, name: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        known = ", ".join(a.name for a in self.accounts) or "none configured"
+        raise ConfigError(self.path, "accounts", f"no account named {name!r}", f"known: {known}")
+
+    def deadline(self, category: str) -> Deadline:
+        return self.deadlines.get(category, Deadline())
+
+
+def default_config(path: Path | None = None) -> Config:
+    """The configuration used when no file exists: no accounts, default database."""
+    return Config(path=path, database=DatabaseConfig(url=sqlite_url(default_database_path())))
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class _Table:
+    """A TOML table being validated: typed getters that name the key on failure."""
+
+    def __init__(self, path: Path, prefix: str, data: Any) -> None:
+        self.path = path
+        self.prefix = prefix
+        if not isinstance(data, dict):
+            raise ConfigError(path, prefix or "(top level)", f"must be a table, not {_tname(data)}")
+        self.data: dict[str, Any] = data
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def error(self, name: str, problem: str, fix: str | None = None) -> ConfigError:
+        return ConfigError(self.path, self.key(name), problem, fix)
+
+    def check_known(self, known: tuple[str, ...]) -> None:
+        for name in self.data:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                fix = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+                raise self.error(name, "unknown key", fix)
+
+    def _get(self, name: str, types: tuple[type, ...], tname: str, required: bool) -> Any:
+        if name not in self.data:
+            if required:
+                raise self.error(name, "missing required key", f"add {name} = ... ")
+            return None
+        value = self.data[name]
+        # bool is an int subclass; refuse it where a number is meant.
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise self.error(name, f"must be {tname}, not {_tname(value)}")
+        return value
+
+    def str(self, name: str, *, required: bool = False) -> str | None:
+        value = self._get(name, (str,), "a string", required)
+        if value is not None and not value.strip():
+            raise self.error(name, "must not be empty")
+        return value
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = self._get(name, (bool,), "true or false", False)
+        return default if value is None else value
+
+    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        value = self._get(name, (int, float), "a number", False)
+        if value is None:
+            return default
+        if value <= minimum:
+            raise self.error(name, f"must be greater than {minimum:g}, not {value}")
+        return float(value)
+
+    def int(self, name: str, default: int, *, lo: int, hi: int) -> int:
+        value = self._get(name, (int,), "an integer", False)
+        if value is None:
+            return default
+        if not lo <= value <= hi:
+            raise self.error(name, f"must be between {lo} and {hi}, not {value}")
+        return int(value)
+
+    def str_list(self, name: str) -> tuple[str, ...] | None:
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(name, "must be a string or a list of strings")
+        return tuple(value)
+
+    def table(self, name: str) -> _Table | None:
+        if name not in self.data:
+            return None
+        return _Table(self.path, self.key(name), self.data[name])
+
+
+def _tname(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+TOP_KEYS = (
+    "database",
+    "accounts",
+    "keep_other",
+    "timezone",
+    "classify",
+    "categories",
+    "deadlines",
+    "poll",
+    "tone",
+)
+ACCOUNT_KEYS = (
+    "name",
+    "host",
+    "port",
+    "tls",
+    "username",
+    "password_env",
+    "password_command",
+    "folders",
+    "sent_folder",
+    "addresses",
+    "timeout",
+)
+
+
+def load_config(path: Path, *, required: bool = False) -> Config:
+    """Read and validate the config at ``path``.
+
+    A missing file yields the defaults unless ``required`` (commands that need accounts).
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(
+                path, None, "no config file", "run 'hygiene init' to write one, or pass --config"
+            ) from None
+        return default_config(path)
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(path, None, "not UTF-8 text", "save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, None, f"invalid TOML: {exc}", "fix the syntax there") from None
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: Path) -> Config:
+    top = _Table(path, "", data)
+    top.check_known(TOP_KEYS)
+
+    db_url = sqlite_url(default_database_path())
+    keep_raw = False
+    if (db := top.table("database")) is not None:
+        db.check_known(("url", "keep_raw"))
+        db_url = db.str("url") or db_url
+        keep_raw = db.bool("keep_raw", False)
+        if "://" not in db_url:
+            raise db.error("url", f"{db_url!r} is not a database URL", 'e.g. "sqlite:////path/to/hygiene.db"')
+
+    accounts = _parse_accounts(top, path)
+
+    timezone = top.str("timezone")
+    if timezone is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise top.error("timezone", f"unknown time zone {timezone!r}", 'use an IANA name such as "Asia/Tokyo"') from None
+
+    rules, outbound_to = _parse_classify(top)
+
+    needs_reply = dict(DEFAULT_NEEDS_REPLY)
+    if (cats := top.table("categories")) is not None:
+        cats.check_known(CATEGORIES)
+        for name in cats.data:
+            cat = cats.table(name)
+            assert cat is not None
+            cat.check_known(("needs_reply",))
+            needs_reply[name] = cat.bool("needs_reply", DEFAULT_NEEDS_REPLY[name])
+
+    deadlines: dict[str, Deadline] = {}
+    warn_hours = DEFAULT_WARN_HOURS
+    if (dl := top.table("deadlines")) is not None:
+        dl.check_known((*CATEGORIES, "warn_hours", "due_hours", "critical_hours"))
+        warn_hours = dl.number("warn_hours", DEFAULT_WARN_HOURS)
+        base = Deadline(
+            dl.number("due_hours", DEFAULT_DUE_HOURS), dl.number("critical_hours", DEFAULT_CRITICAL_HOURS)
+        )
+        for name in CATEGORIES:
+            deadlines[name] = base
+            if (cat := dl.table(name)) is not None:
+                cat.check_known(("due_hours", "critical_hours"))
+                due = cat.number("due_hours", base.due_hours)
+                critical = cat.number("critical_hours", max(base.critical_hours, due))
+                if critical < due:
+                    raise cat.error("critical_hours", f"{critical:g} is earlier than due_hours {due:g}", "make critical_hours >= due_hours")
+                deadlines[name] = Deadline(due, critical)
+
+    batch_size = 500
+    if (poll := top.table("poll")) is not None:
+        poll.check_known(("batch_size",))
+        batch_size = poll.int("batch_size", 500, lo=1, hi=10000)
+
+    tone = ToneConfig()
+    if (tt := top.table("tone")) is not None:
+        tt.check_known(("extra_aggressive", "extra_polite", "allow"))
+        tone = ToneConfig(
+            extra_aggressive=tt.str_list("extra_aggressive") or (),
+            extra_polite=tt.str_list("extra_polite") or (),
+            allow=tt.str_list("allow") or (),
+        )
+
+    return Config(
+        path=path,
+        database=DatabaseConfig(url=db_url, keep_raw=keep_raw),
+        accounts=accounts,
+        keep_other=top.bool("keep_other", False),
+        timezone=timezone,
+        rules=rules,
+        outbound_to=outbound_to,
+        needs_reply=needs_reply,
+        deadlines=deadlines,
+        warn_hours=warn_hours,
+        batch_size=batch_size,
+        tone=tone,
+    )
+
+
+def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:
+    raw = top.data.get("accounts", [])
+    if not isinstance(raw, list):
+        raise top.error("accounts", "must be an array of tables", "write each account as [[accounts]]")
+    accounts: list[AccountConfig] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        t = _Table(path, f"accounts[{i}]", item)
+        t.check_known(ACCOUNT_KEYS)
+        name = t.str("name", required=True)
+        assert name is not None
+        if name in seen:
+            raise t.error("name", f"duplicate account name {name!r}", "give each account its own name")
+        seen.add(name)
+        host = t.str("host", required=True)
+        username = t.str("username", required=True)
+        assert host is not None and username is not None
+        tls = t.str("tls") or "ssl"
+        if tls not in TLS_MODES:
+            raise t.error("tls", f"unknown value {tls!r}", 'use "ssl", "starttls" or "none"')
+        if tls == "none" and not _is_loopback(host):
+            raise t.error(
+                "tls",
+                f'"none" refused for non-loopback host {host!r}: the password would cross the network in clear',
+                'use "ssl" or "starttls"',
+            )
+        port = t.int("port", 993 if tls == "ssl" else 143, lo=1, hi=65535)
+        password_env = t.str("password_env")
+        password_command = t.str("password_command")
+        if password_env and password_command:
+            raise t.error("password_command", "both password_env and password_command are set", "keep one of them")
+        if not password_env and not password_command:
+            raise t.error("password_env", "missing: no password source", 'add password_env = "VAR" or password_command = "..."')
+        folders = t.str_list("folders") or ("INBOX",)
+        accounts.append(
+            AccountConfig(
+                name=name,
+                host=host,
+                username=username,
+                port=port,
+                tls=tls,
+                password_env=password_env,
+                password_command=password_command,
+                folders=folders,
+                sent_folder=t.str("sent_folder"),
+                addresses=t.str_list("addresses") or (),
+                timeout=t.number("timeout", 30.0),
+                index=i,
+                config_path=path,
+            )
+        )
+    return tuple(accounts)
+
+
+def _parse_classify(top: _Table) -> tuple[tuple[ClassifyRule, ...], tuple[str, ...]]:
+    import re
+
+    rules = DEFAULT_RULES
+    outbound_to = DEFAULT_OUTBOUND_TO
+    cl = top.table("classify")
+    if cl is None:
+        return rules, outbound_to
+    cl.check_known(("rules", "replace_defaults", "outbound_to"))
+    outbound_to = cl.str_list("outbound_to") or outbound_to
+    raw_rules = cl.data.get("rules", [])
+    if not isinstance(raw_rules, list):
+        raise cl.error("rules", "must be an array of tables", "write each rule as [[classify.rules]]")
+    parsed: list[ClassifyRule] = []
+    for i, item in enumerate(raw_rules):
+        t = _Table(top.path, f"classify.rules[{i}]", item)
+        t.check_known(("category", "from", "to", "subject", "body"))
+        category = t.str("category", required=True)
+        if category not in CATEGORIES:
+            raise t.error("category", f"unknown category {category!r}", f"use one of {', '.join(CATEGORIES)}")
+        for key in ("subject", "body"):
+            pattern = t.str(key)
+            if pattern is not None:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise t.error(key, f"invalid regular expression: {exc}") from None
+        from_ = t.str_list("from") or ()
+        to = t.str_list("to") or ()
+        if not (from_ or to or t.data.get("subject") or t.data.get("body")):
+            raise t.error("category", "rule has no condition", "add from, to, subject or body")
+        parsed.append(
+            ClassifyRule(
+                category=category,  # type: ignore[arg-type]
+                from_=tuple(p.lower() for p in from_),
+                to=tuple(p.lower() for p in to),
+                subject=t.str("subject"),
+                body=t.str("body"),
+            )
+        )
+    if cl.bool("replace_defaults", False):
+        return tuple(parsed), outbound_to
+    # The seller's own rules come first so they can override the defaults.
+    return (*parsed, *DEFAULT_RULES), outbound_to
+
+
+STARTER_CONFIG = """\
+# hygiene configuration. Every key is documented in config.example.toml.
+
+[[accounts]]
+name = "jp"
+host = "imap.example.jp"
+port = 993
+tls = "ssl"
+username = "shop@example.jp"
+password_env = "JP_IMAP_PASSWORD"
+"""
+
+
+def write_starter_config(path: Path, *, force: bool = False) -> None:
+    if path.exists() and not force:
+        raise ConfigError(path, None, "already exists", "edit it, or pass --force to overwrite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Created 0600 from the start: it names the mailbox and how to get its password.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(STARTER_CONFIG)
+    os.chmod(path, 0o600)

@@ -1,0 +1,129 @@
+"""The one path every message takes into the database: parse → classify → row.
+
+Both the IMAP poller and ``hygiene import`` hand :class:`RawMessage` objects to
+:func:`build_row`; :func:`hygiene.store.messages.store_rows` writes a batch of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hygiene.classify import classify
+from hygiene.config import Config
+from hygiene.mail.parse import ParsedMessage, parse_message
+
+#: A Date header further in the future than this is a sender's broken clock, not a fact.
+MAX_CLOCK_SKEW = timedelta(days=1)
+
+
+@dataclass
+class RawMessage:
+    data: bytes
+    folder: str
+    #: "inbox" or "sent": where the folder sits in the seller's mailbox
+    role: str = "inbox"
+    uidvalidity: int | None = None
+    uid: int | None = None
+    internal_date: datetime | None = None
+    flags: tuple[str, ...] = ()
+    source: str = "imap"
+
+
+@dataclass
+class IngestStats:
+    new: int = 0
+    existing: int = 0
+    skipped: int = 0
+    parse_notes: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: IngestStats) -> None:
+        self.new += other.new
+        self.existing += other.existing
+        self.skipped += other.skipped
+        self.parse_notes += other.parse_notes
+        self.failed += other.failed
+        self.errors.extend(other.errors)
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "new": self.new,
+            "existing": self.existing,
+            "skipped": self.skipped,
+            "parse_notes": self.parse_notes,
+            "failed": self.failed,
+        }
+
+
+def fingerprint(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def received_at(parsed: ParsedMessage, internal_date: datetime | None, now: datetime) -> datetime:
+    """When the reply clock starts: the Date header, unless missing or absurd, else INTERNALDATE."""
+    date = parsed.date
+    if date is not None and date <= now + MAX_CLOCK_SKEW and date.year >= 1990:
+        return date
+    if internal_date is not None:
+        return internal_date
+    return date if date is not None and date.year >= 1990 else now
+
+
+def flag_state(flags: tuple[str, ...]) -> tuple[str, bool, bool]:
+    """Stored flag text, \\Seen, \\Answered."""
+    lowered = {f.lower() for f in flags}
+    return " ".join(flags), "\\seen" in lowered, "\\answered" in lowered
+
+
+def build_row(
+    raw: RawMessage,
+    account: str,
+    config: Config,
+    now: datetime,
+    *,
+    own_addresses: frozenset[str] = frozenset(),
+) -> tuple[dict[str, Any] | None, ParsedMessage]:
+    """The database row for ``raw`` (None when no rule keeps it), and the parsed message."""
+    parsed = parse_message(raw.data)
+    kind = classify(parsed, config, folder_role=raw.role, own_addresses=own_addresses)
+    if kind is None:
+        return None, parsed
+    flags, seen, answered = flag_state(raw.flags)
+    internal = raw.internal_date.astimezone(UTC) if raw.internal_date else None
+    row: dict[str, Any] = {
+        "account": account,
+        "folder": raw.folder,
+        "uidvalidity": raw.uidvalidity,
+        "uid": raw.uid,
+        "fingerprint": fingerprint(raw.data),
+        "source": raw.source,
+        "message_id": parsed.message_id,
+        "in_reply_to": parsed.in_reply_to,
+        "references": " ".join(parsed.references) or None,
+        "from_name": parsed.from_name or None,
+        "from_addr": parsed.from_addr or None,
+        "to_addrs": ", ".join(parsed.to_addrs) or None,
+        "cc_addrs": ", ".join(parsed.cc_addrs) or None,
+        "subject": parsed.subject,
+        "date_header": parsed.date,
+        "internal_date": internal,
+        "received_at": received_at(parsed, internal, now),
+        "flags": flags,
+        "seen": seen,
+        "answered": answered,
+        "answered_seen_at": now if answered else None,
+        "direction": kind.direction,
+        "category": kind.category,
+        "needs_reply": kind.needs_reply,
+        "auto_reply": parsed.auto_reply,
+        "body_text": parsed.body_text,
+        "size": len(raw.data),
+        "parse_note": parsed.parse_note,
+        "raw": raw.data if config.database.keep_raw else None,
+        "stored_at": now,
+    }
+    return row, parsed

@@ -1,0 +1,200 @@
+"""Writing and reading messages and folder sync state. Set-based: one statement per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from hygiene.store.models import Folder, Message
+
+_TABLE = Message.__table__
+
+
+def _column_key_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    # The "references" attribute is stored in the message_references column.
+    out = []
+    for row in rows:
+        r = dict(row)
+        if "references" in r:
+            r["message_references"] = r.pop("references")
+        out.append(r)
+    return out
+
+
+def store_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    """Insert new messages; for ones already stored (same account, folder and bytes) refresh
+    their UID, UIDVALIDITY and flags. Returns (new, existing). Caller owns the transaction."""
+    if not rows:
+        return 0, 0
+    # Deduplicate within the batch too (the same file imported twice in one run).
+    by_key: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in rows:
+        by_key.setdefault((row["account"], row["folder"], row["fingerprint"]), row)
+    existing: dict[tuple[str, str, str], int] = {}
+    groups: dict[tuple[str, str], list[str]] = {}
+    for account, folder, fp in by_key:
+        groups.setdefault((account, folder), []).append(fp)
+    for (account, folder), fps in groups.items():
+        for chunk_start in range(0, len(fps), 500):
+            chunk = fps[chunk_start : chunk_start + 500]
+            found = conn.execute(
+                select(Message.id, Message.fingerprint).where(
+                    Message.account == account,
+                    Message.folder == folder,
+                    Message.fingerprint.in_(chunk),
+                )
+            )
+            for mid, fp in found:
+                existing[(account, folder, fp)] = mid
+    new_rows = [r for k, r in by_key.items() if k not in existing]
+    if new_rows:
+        conn.execute(insert(_TABLE), _column_key_rows(new_rows))
+    refresh = [
+        {
+            "b_id": existing[k],
+            "b_uidvalidity": r["uidvalidity"],
+            "b_uid": r["uid"],
+            "b_flags": r["flags"],
+            "b_seen": r["seen"],
+            "b_answered": r["answered"],
+        }
+        for k, r in by_key.items()
+        if k in existing and r.get("uid") is not None
+    ]
+    if refresh:
+        from sqlalchemy import bindparam
+
+        conn.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id == bindparam("b_id"))
+            .values(
+                uidvalidity=bindparam("b_uidvalidity"),
+                uid=bindparam("b_uid"),
+                flags=bindparam("b_flags"),
+                seen=bindparam("b_seen"),
+                answered=bindparam("b_answered"),
+            ),
+            refresh,
+        )
+    return len(new_rows), len(rows) - len(new_rows)
+
+
+@dataclass
+class FolderState:
+    account: str
+    name: str
+    role: str
+    uidvalidity: int | None
+    highest_uid: int
+    highestmodseq: int | None
+    last_sync_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    messages: int = 0
+
+
+def folder_state(conn: Connection, account: str, name: str) -> FolderState | None:
+    row = conn.execute(select(Folder).where(Folder.account == account, Folder.name == name)).first()
+    if row is None:
+        return None
+    f = row[0] if not hasattr(row, "account") else row
+    return _to_state(f)
+
+
+def _to_state(f: Any, messages: int = 0) -> FolderState:
+    return FolderState(
+        account=f.account,
+        name=f.name,
+        role=f.role,
+        uidvalidity=f.uidvalidity,
+        highest_uid=f.highest_uid or 0,
+        highestmodseq=f.highestmodseq,
+        last_sync_at=f.last_sync_at,
+        last_error=f.last_error,
+        last_error_at=f.last_error_at,
+        messages=messages,
+    )
+
+
+def save_folder_state(conn: Connection, account: str, name: str, **values: Any) -> None:
+    """Create or update a folder's sync state (only the given fields change)."""
+    table = Folder.__table__
+    done = conn.execute(
+        update(table).where(table.c.account == account, table.c.name == name).values(**values)
+    )
+    if done.rowcount == 0:
+        values.setdefault("role", "inbox")
+        values.setdefault("highest_uid", 0)
+        conn.execute(insert(table).values(account=account, name=name, **values))
+
+
+def all_folder_states(conn: Connection) -> list[FolderState]:
+    counts = dict(
+        ((a, f), n)
+        for a, f, n in conn.execute(
+            select(Message.account, Message.folder, func.count()).group_by(Message.account, Message.folder)
+        )
+    )
+    states = []
+    seen: set[tuple[str, str]] = set()
+    for (f,) in conn.execute(select(Folder).order_by(Folder.account, Folder.name)).all():
+        states.append(_to_state(f, counts.get((f.account, f.name), 0)))
+        seen.add((f.account, f.name))
+    # Imported messages have no sync state but still count.
+    for (account, folder), n in sorted(counts.items()):
+        if (account, folder) not in seen:
+            states.append(
+                FolderState(account, folder, "import", None, 0, None, None, None, None, messages=n)
+            )
+    states.sort(key=lambda s: (s.account, s.name))
+    return states
+
+
+def list_messages(
+    conn: Connection,
+    *,
+    account: str | None = None,
+    category: str | None = None,
+    since: datetime | None = None,
+    limit: int | None = None,
+) -> list[Any]:
+    query = select(
+        Message.id,
+        Message.account,
+        Message.folder,
+        Message.direction,
+        Message.category,
+        Message.from_name,
+        Message.from_addr,
+        Message.subject,
+        Message.received_at,
+        Message.parse_note,
+    ).order_by(Message.received_at.desc(), Message.id.desc())
+    if account:
+        query = query.where(Message.account == account)
+    if category:
+        query = query.where(Message.category == category)
+    if since:
+        query = query.where(Message.received_at >= since)
+    if limit:
+        query = query.limit(limit)
+    return list(conn.execute(query))
+
+
+def uids_by_folder(conn: Connection, account: str, folder: str, uidvalidity: int) -> dict[int, int]:
+    """uid → message id for the stored messages of one folder generation."""
+    rows = conn.execute(
+        select(Message.uid, Message.id).where(
+            Message.account == account, Message.folder == folder, Message.uidvalidity == uidvalidity
+        )
+    )
+    return {uid: mid for uid, mid in rows if uid is not None}
+
+
+def iter_chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,82 @@
+"""Pure rendering of message lists and sync status (tests assert on these strings)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from hygiene.store.messages import FolderState
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def message_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r.id,
+            "account": r.account,
+            "folder": r.folder,
+            "direction": r.direction,
+            "category": r.category,
+            "from": r.from_addr,
+            "from_name": r.from_name,
+            "subject": r.subject,
+            "received_at": _iso(r.received_at),
+            "parse_note": r.parse_note,
+        }
+        for r in rows
+    ]
+
+
+def _clip(text: str | None, width: int) -> str:
+    text = (text or "").replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_messages(rows: Sequence[Any]) -> str:
+    lines = []
+    for r in rows:
+        when = r.received_at.strftime("%Y-%m-%d %H:%M") if r.received_at else "-"
+        note = f"  [note: {r.parse_note}]" if r.parse_note else ""
+        lines.append(
+            f"{r.id:>6}  {when}  {r.account:<8} {r.direction:<8} {r.category:<14} "
+            f"{_clip(r.from_addr, 32):<32}  {_clip(r.subject, 60)}{note}"
+        )
+    return "\n".join(lines)
+
+
+def status_dict(states: Sequence[FolderState], configured: Sequence[str]) -> dict[str, Any]:
+    accounts: dict[str, list[dict[str, Any]]] = {name: [] for name in configured}
+    for s in states:
+        accounts.setdefault(s.account, []).append(
+            {
+                "name": s.name,
+                "role": s.role,
+                "messages": s.messages,
+                "uidvalidity": s.uidvalidity,
+                "highest_uid": s.highest_uid,
+                "highestmodseq": s.highestmodseq,
+                "last_sync_at": _iso(s.last_sync_at),
+                "last_error": s.last_error,
+                "last_error_at": _iso(s.last_error_at),
+            }
+        )
+    return {"accounts": [{"name": name, "folders": folders} for name, folders in accounts.items()]}
+
+
+def render_status(data: dict[str, Any]) -> str:
+    lines = []
+    for account in data["accounts"]:
+        lines.append(f"{account['name']}:")
+        if not account["folders"]:
+            lines.append("  (never synced)")
+        for f in account["folders"]:
+            synced = f["last_sync_at"] or "never"
+            line = f"  {f['name']:<20} {f['messages']:>7} messages  uidvalidity {f['uidvalidity'] or '-'}  last sync {synced}"
+            if f["last_error"]:
+                line += f"  ERROR: {f['last_error']}"
+            lines.append(line)
+    return "\n".join(lines) if lines else "no accounts configured and nothing stored"

@@ -1,0 +1,89 @@
+"""Real servers for integration tests, started on free loopback ports with throwaway config."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+@dataclass
+class PostgresServer:
+    datadir: Path
+    port: int
+    bin_dir: Path
+    run_as: str | None
+
+    @property
+    def url_prefix(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        _run_as(self.run_as, [str(self.bin_dir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"])
+
+
+def _run_as(user: str | None, cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    if user:
+        cmd = ["runuser", "-u", user, "--", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, check=False)
+
+
+def start_postgres(base: Path) -> PostgresServer | None:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    initdb = shutil.which("initdb") or (candidates[-1] if candidates else None)
+    if initdb is None:
+        return None
+    bin_dir = Path(initdb).parent
+    # PostgreSQL refuses to run as root: run it as the postgres system user then.
+    run_as = None
+    if os.geteuid() == 0:
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            return None
+        run_as = "postgres"
+        os.chown(base, pw.pw_uid, pw.pw_gid)
+    datadir = base / "data"
+    done = _run_as(run_as, [str(bin_dir / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"])
+    if done.returncode != 0:
+        raise RuntimeError(f"initdb failed: {done.stderr}")
+    port = free_port()
+    opts = f"-p {port} -c listen_addresses=127.0.0.1 -k {base} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    done = _run_as(run_as, [str(bin_dir / "pg_ctl"), "-D", str(datadir), "-o", opts, "-l", str(base / "log"), "-w", "start"])
+    if done.returncode != 0:
+        raise RuntimeError(f"postgres failed to start: {done.stderr} {(base / 'log').read_text()}")
+    return PostgresServer(datadir, port, bin_dir, run_as)
+
+
+def create_pg_database(prefix: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    engine = create_engine(prefix + "/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{prefix}/{name}"

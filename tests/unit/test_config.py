@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from hygiene.config import load_config, parse_config, write_starter_config
+from hygiene.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+GOOD = """
+[[accounts]]
+name = "jp"
+host = "imap.example.jp"
+username = "shop@example.jp"
+password_env = "JP_IMAP_PASSWORD"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_is_valid() -> None:
+    config = load_config(REPO / "config.example.toml")
+    assert [a.name for a in config.accounts] == ["jp"]
+    assert config.accounts[0].port == 993
+    assert config.deadline("buyer").due_hours == 24
+
+
+def test_defaults_for_minimal_account(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    account = config.accounts[0]
+    assert (account.tls, account.port, account.folders) == ("ssl", 993, ("INBOX",))
+    assert config.database.url.endswith("hygiene/hygiene.db")
+    assert config.keep_other is False
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fragment"),
+    [
+        (GOOD.replace('host = "imap.example.jp"\n', ""), "accounts[0].host", "missing"),
+        (GOOD + 'tls = "tsl"\n', "accounts[0].tls", "unknown value 'tsl'"),
+        (GOOD + 'tls = "none"\n', "accounts[0].tls", "refused"),
+        (GOOD + "port = \"993\"\n", "accounts[0].port", "must be an integer"),
+        (GOOD + "prot = 993\n", "accounts[0].prot", "did you mean 'port'"),
+        ("keep_othr = true\n" + GOOD, "keep_othr", "did you mean 'keep_other'"),
+        (GOOD + '\n[deadlines.buyer]\ndue_hours = "soon"\n', "deadlines.buyer.due_hours", "must be a number"),
+        ('[database]\nurl = "hygiene.db"\n', "database.url", "not a database URL"),
+    ],
+)
+def test_bad_config_names_file_key_and_fix(tmp_path: Path, text: str, key: str, fragment: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert f": {key}:" in message
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_invalid_toml_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "[[accounts]\nname=")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_config(path)
+
+
+def test_tls_none_allowed_on_loopback(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD.replace("imap.example.jp", "127.0.0.1") + 'tls = "none"\n'))
+    assert config.accounts[0].port == 143
+
+
+def test_password_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    monkeypatch.delenv("JP_IMAP_PASSWORD", raising=False)
+    with pytest.raises(ConfigError, match="password_env.*not set"):
+        config.accounts[0].password()
+    monkeypatch.setenv("JP_IMAP_PASSWORD", "s3cret")
+    assert config.accounts[0].password() == "s3cret"
+
+    cmd = GOOD.replace('password_env = "JP_IMAP_PASSWORD"', 'password_command = "printf \'pw1\\\\nmeta\\\\n\'"')
+    assert load_config(write(tmp_path, cmd)).accounts[0].password() == "pw1"
+
+    failing = GOOD.replace('password_env = "JP_IMAP_PASSWORD"', 'password_command = "echo nope >&2; exit 3"')
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, failing)).accounts[0].password()
+    assert "accounts[0].password_command" in str(info.value) and "exit code 3" in str(info.value)
+
+
+def test_user_rules_come_first(tmp_path: Path) -> None:
+    text = GOOD + '\n[[classify.rules]]\ncategory = "account_health"\nfrom = ["boss@example.jp"]\n'
+    config = parse_config(__import__("tomllib").loads(text), tmp_path / "c.toml")
+    assert config.rules[0].from_ == ("boss@example.jp",)
+    assert len(config.rules) > 1
+
+
+def test_bad_rule_regex(tmp_path: Path) -> None:
+    text = GOOD + '\n[[classify.rules]]\ncategory = "buyer"\nsubject = "("\n'
+    with pytest.raises(ConfigError, match=r"classify.rules\[0\].subject: invalid regular expression"):
+        load_config(write(tmp_path, text))
+
+
+def test_starter_config_is_private_and_valid(tmp_path: Path) -> None:
+    path = tmp_path / "cfg" / "config.toml"
+    write_starter_config(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_config(path).accounts[0].name == "jp"
+    with pytest.raises(ConfigError, match="already exists"):
+        write_starter_config(path)
