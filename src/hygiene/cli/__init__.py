@@ -19,11 +19,17 @@ from hygiene.errors import HygieneError
 
 #: command name → "module:attribute"; the order is the order of ``hygiene --help``.
 COMMANDS: dict[str, str] = {
+    "demo": "hygiene.cli.demo:demo",
     "init": "hygiene.cli.setup:init",
     "poll": "hygiene.cli.poll:poll",
     "import": "hygiene.cli.mail:import_",
     "messages": "hygiene.cli.mail:messages",
     "status": "hygiene.cli.mail:status",
+    "check": "hygiene.cli.check:check",
+    "show": "hygiene.cli.check:show",
+    "replied": "hygiene.cli.check:replied",
+    "dismiss": "hygiene.cli.check:dismiss",
+    "undo": "hygiene.cli.check:undo",
     "tone": "hygiene.cli.tone:tone",
     "db": "hygiene.cli.setup:db",
 }
