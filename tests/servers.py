@@ -8,6 +8,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class PostgresServer:
 
     def stop(self) -> None:
         _run_as(self.run_as, [str(self.bin_dir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"])
+        shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 
 def _run_as(user: str | None, cmd: list[str]) -> subprocess.CompletedProcess[str]:
@@ -52,6 +54,8 @@ def _run_as(user: str | None, cmd: list[str]) -> subprocess.CompletedProcess[str
 
 
 def start_postgres(base: Path) -> PostgresServer | None:
+    """Start a cluster. ``base`` is only a hint: as root the cluster lives in a fresh /tmp
+    directory owned by the postgres user, since pytest's tmp dirs are root-only (0700)."""
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     initdb = shutil.which("initdb") or (candidates[-1] if candidates else None)
     if initdb is None:
@@ -65,6 +69,7 @@ def start_postgres(base: Path) -> PostgresServer | None:
         except KeyError:
             return None
         run_as = "postgres"
+        base = Path(tempfile.mkdtemp(prefix="hygiene-pg-"))
         os.chown(base, pw.pw_uid, pw.pw_gid)
     datadir = base / "data"
     done = _run_as(run_as, [str(bin_dir / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"])

@@ -98,11 +98,9 @@ class FolderState:
 
 
 def folder_state(conn: Connection, account: str, name: str) -> FolderState | None:
-    row = conn.execute(select(Folder).where(Folder.account == account, Folder.name == name)).first()
-    if row is None:
-        return None
-    f = row[0] if not hasattr(row, "account") else row
-    return _to_state(f)
+    table = Folder.__table__
+    row = conn.execute(select(table).where(table.c.account == account, table.c.name == name)).first()
+    return None if row is None else _to_state(row)
 
 
 def _to_state(f: Any, messages: int = 0) -> FolderState:
@@ -141,7 +139,8 @@ def all_folder_states(conn: Connection) -> list[FolderState]:
     )
     states = []
     seen: set[tuple[str, str]] = set()
-    for (f,) in conn.execute(select(Folder).order_by(Folder.account, Folder.name)).all():
+    table = Folder.__table__
+    for f in conn.execute(select(table).order_by(table.c.account, table.c.name)):
         states.append(_to_state(f, counts.get((f.account, f.name), 0)))
         seen.add((f.account, f.name))
     # Imported messages have no sync state but still count.
