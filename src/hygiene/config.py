@@ -92,7 +92,7 @@ DEFAULT_RULES: tuple[ClassifyRule, ...] = (
 )
 
 #: Outbound mail is kept when one of its recipients matches one of these.
-DEFAULT_OUTBOUND_TO = ("*@amazon.*", "*@*.amazon.*")
+DEFAULT_OUTBOUND_TO: tuple[str, ...] = ("*@amazon.*", "*@*.amazon.*")
 
 
 @dataclass(frozen=True)
@@ -260,17 +260,17 @@ class _Table:
             raise self.error(name, f"must be {tname}, not {_tname(value)}")
         return value
 
-    def str(self, name: str, *, required: bool = False) -> str | None:
+    def get_str(self, name: str, *, required: bool = False) -> str | None:
         value = self._get(name, (str,), "a string", required)
         if value is not None and not value.strip():
             raise self.error(name, "must not be empty")
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def get_bool(self, name: str, default: bool) -> bool:
         value = self._get(name, (bool,), "true or false", False)
         return default if value is None else value
 
-    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+    def get_number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
         value = self._get(name, (int, float), "a number", False)
         if value is None:
             return default
@@ -278,7 +278,7 @@ class _Table:
             raise self.error(name, f"must be greater than {minimum:g}, not {value}")
         return float(value)
 
-    def int(self, name: str, default: int, *, lo: int, hi: int) -> int:
+    def get_int(self, name: str, default: int, *, lo: int, hi: int) -> int:
         value = self._get(name, (int,), "an integer", False)
         if value is None:
             return default
@@ -286,7 +286,7 @@ class _Table:
             raise self.error(name, f"must be between {lo} and {hi}, not {value}")
         return int(value)
 
-    def str_list(self, name: str) -> tuple[str, ...] | None:
+    def get_str_list(self, name: str) -> tuple[str, ...] | None:
         value = self.data.get(name)
         if value is None:
             return None
@@ -296,7 +296,7 @@ class _Table:
             raise self.error(name, "must be a string or a list of strings")
         return tuple(value)
 
-    def table(self, name: str) -> _Table | None:
+    def get_table(self, name: str) -> _Table | None:
         if name not in self.data:
             return None
         return _Table(self.path, self.key(name), self.data[name])
@@ -378,16 +378,16 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
 
     db_url = sqlite_url(default_database_path())
     keep_raw = False
-    if (db := top.table("database")) is not None:
+    if (db := top.get_table("database")) is not None:
         db.check_known(("url", "keep_raw"))
-        db_url = db.str("url") or db_url
-        keep_raw = db.bool("keep_raw", False)
+        db_url = db.get_str("url") or db_url
+        keep_raw = db.get_bool("keep_raw", False)
         if "://" not in db_url:
             raise db.error("url", f"{db_url!r} is not a database URL", 'e.g. "sqlite:////path/to/hygiene.db"')
 
     accounts = _parse_accounts(top, path)
 
-    timezone = top.str("timezone")
+    timezone = top.get_str("timezone")
     if timezone is not None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -399,51 +399,51 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     rules, outbound_to = _parse_classify(top)
 
     needs_reply = dict(DEFAULT_NEEDS_REPLY)
-    if (cats := top.table("categories")) is not None:
+    if (cats := top.get_table("categories")) is not None:
         cats.check_known(CATEGORIES)
         for name in cats.data:
-            cat = cats.table(name)
+            cat = cats.get_table(name)
             assert cat is not None
             cat.check_known(("needs_reply",))
-            needs_reply[name] = cat.bool("needs_reply", DEFAULT_NEEDS_REPLY[name])
+            needs_reply[name] = cat.get_bool("needs_reply", DEFAULT_NEEDS_REPLY[name])
 
     deadlines: dict[str, Deadline] = {}
     warn_hours = DEFAULT_WARN_HOURS
-    if (dl := top.table("deadlines")) is not None:
+    if (dl := top.get_table("deadlines")) is not None:
         dl.check_known((*CATEGORIES, "warn_hours", "due_hours", "critical_hours"))
-        warn_hours = dl.number("warn_hours", DEFAULT_WARN_HOURS)
+        warn_hours = dl.get_number("warn_hours", DEFAULT_WARN_HOURS)
         base = Deadline(
-            dl.number("due_hours", DEFAULT_DUE_HOURS), dl.number("critical_hours", DEFAULT_CRITICAL_HOURS)
+            dl.get_number("due_hours", DEFAULT_DUE_HOURS), dl.get_number("critical_hours", DEFAULT_CRITICAL_HOURS)
         )
         for name in CATEGORIES:
             deadlines[name] = base
-            if (cat := dl.table(name)) is not None:
+            if (cat := dl.get_table(name)) is not None:
                 cat.check_known(("due_hours", "critical_hours"))
-                due = cat.number("due_hours", base.due_hours)
-                critical = cat.number("critical_hours", max(base.critical_hours, due))
+                due = cat.get_number("due_hours", base.due_hours)
+                critical = cat.get_number("critical_hours", max(base.critical_hours, due))
                 if critical < due:
                     raise cat.error("critical_hours", f"{critical:g} is earlier than due_hours {due:g}", "make critical_hours >= due_hours")
                 deadlines[name] = Deadline(due, critical)
 
     batch_size = 500
-    if (poll := top.table("poll")) is not None:
+    if (poll := top.get_table("poll")) is not None:
         poll.check_known(("batch_size",))
-        batch_size = poll.int("batch_size", 500, lo=1, hi=10000)
+        batch_size = poll.get_int("batch_size", 500, lo=1, hi=10000)
 
     tone = ToneConfig()
-    if (tt := top.table("tone")) is not None:
+    if (tt := top.get_table("tone")) is not None:
         tt.check_known(("extra_aggressive", "extra_polite", "allow"))
         tone = ToneConfig(
-            extra_aggressive=tt.str_list("extra_aggressive") or (),
-            extra_polite=tt.str_list("extra_polite") or (),
-            allow=tt.str_list("allow") or (),
+            extra_aggressive=tt.get_str_list("extra_aggressive") or (),
+            extra_polite=tt.get_str_list("extra_polite") or (),
+            allow=tt.get_str_list("allow") or (),
         )
 
     return Config(
         path=path,
         database=DatabaseConfig(url=db_url, keep_raw=keep_raw),
         accounts=accounts,
-        keep_other=top.bool("keep_other", False),
+        keep_other=top.get_bool("keep_other", False),
         timezone=timezone,
         rules=rules,
         outbound_to=outbound_to,
@@ -464,15 +464,15 @@ def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:
     for i, item in enumerate(raw):
         t = _Table(path, f"accounts[{i}]", item)
         t.check_known(ACCOUNT_KEYS)
-        name = t.str("name", required=True)
+        name = t.get_str("name", required=True)
         assert name is not None
         if name in seen:
             raise t.error("name", f"duplicate account name {name!r}", "give each account its own name")
         seen.add(name)
-        host = t.str("host", required=True)
-        username = t.str("username", required=True)
+        host = t.get_str("host", required=True)
+        username = t.get_str("username", required=True)
         assert host is not None and username is not None
-        tls = t.str("tls") or "ssl"
+        tls = t.get_str("tls") or "ssl"
         if tls not in TLS_MODES:
             raise t.error("tls", f"unknown value {tls!r}", 'use "ssl", "starttls" or "none"')
         if tls == "none" and not _is_loopback(host):
@@ -481,14 +481,14 @@ def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:
                 f'"none" refused for non-loopback host {host!r}: the password would cross the network in clear',
                 'use "ssl" or "starttls"',
             )
-        port = t.int("port", 993 if tls == "ssl" else 143, lo=1, hi=65535)
-        password_env = t.str("password_env")
-        password_command = t.str("password_command")
+        port = t.get_int("port", 993 if tls == "ssl" else 143, lo=1, hi=65535)
+        password_env = t.get_str("password_env")
+        password_command = t.get_str("password_command")
         if password_env and password_command:
             raise t.error("password_command", "both password_env and password_command are set", "keep one of them")
         if not password_env and not password_command:
             raise t.error("password_env", "missing: no password source", 'add password_env = "VAR" or password_command = "..."')
-        folders = t.str_list("folders") or ("INBOX",)
+        folders = t.get_str_list("folders") or ("INBOX",)
         accounts.append(
             AccountConfig(
                 name=name,
@@ -499,9 +499,9 @@ def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:
                 password_env=password_env,
                 password_command=password_command,
                 folders=folders,
-                sent_folder=t.str("sent_folder"),
-                addresses=t.str_list("addresses") or (),
-                timeout=t.number("timeout", 30.0),
+                sent_folder=t.get_str("sent_folder"),
+                addresses=t.get_str_list("addresses") or (),
+                timeout=t.get_number("timeout", 30.0),
                 index=i,
                 config_path=path,
             )
@@ -513,12 +513,12 @@ def _parse_classify(top: _Table) -> tuple[tuple[ClassifyRule, ...], tuple[str, .
     import re
 
     rules = DEFAULT_RULES
-    outbound_to = DEFAULT_OUTBOUND_TO
-    cl = top.table("classify")
+    outbound_to: tuple[str, ...] = DEFAULT_OUTBOUND_TO
+    cl = top.get_table("classify")
     if cl is None:
         return rules, outbound_to
     cl.check_known(("rules", "replace_defaults", "outbound_to"))
-    outbound_to = cl.str_list("outbound_to") or outbound_to
+    outbound_to = cl.get_str_list("outbound_to") or outbound_to
     raw_rules = cl.data.get("rules", [])
     if not isinstance(raw_rules, list):
         raise cl.error("rules", "must be an array of tables", "write each rule as [[classify.rules]]")
@@ -526,18 +526,18 @@ def _parse_classify(top: _Table) -> tuple[tuple[ClassifyRule, ...], tuple[str, .
     for i, item in enumerate(raw_rules):
         t = _Table(top.path, f"classify.rules[{i}]", item)
         t.check_known(("category", "from", "to", "subject", "body"))
-        category = t.str("category", required=True)
+        category = t.get_str("category", required=True)
         if category not in CATEGORIES:
             raise t.error("category", f"unknown category {category!r}", f"use one of {', '.join(CATEGORIES)}")
         for key in ("subject", "body"):
-            pattern = t.str(key)
+            pattern = t.get_str(key)
             if pattern is not None:
                 try:
                     re.compile(pattern)
                 except re.error as exc:
                     raise t.error(key, f"invalid regular expression: {exc}") from None
-        from_ = t.str_list("from") or ()
-        to = t.str_list("to") or ()
+        from_ = t.get_str_list("from") or ()
+        to = t.get_str_list("to") or ()
         if not (from_ or to or t.data.get("subject") or t.data.get("body")):
             raise t.error("category", "rule has no condition", "add from, to, subject or body")
         parsed.append(
@@ -545,11 +545,11 @@ def _parse_classify(top: _Table) -> tuple[tuple[ClassifyRule, ...], tuple[str, .
                 category=category,  # type: ignore[arg-type]
                 from_=tuple(p.lower() for p in from_),
                 to=tuple(p.lower() for p in to),
-                subject=t.str("subject"),
-                body=t.str("body"),
+                subject=t.get_str("subject"),
+                body=t.get_str("body"),
             )
         )
-    if cl.bool("replace_defaults", False):
+    if cl.get_bool("replace_defaults", False):
         return tuple(parsed), outbound_to
     # The seller's own rules come first so they can override the defaults.
     return (*parsed, *DEFAULT_RULES), outbound_to

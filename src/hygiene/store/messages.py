@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 
 from hygiene.store.models import Folder, Message
 
-_TABLE = Message.__table__
+_TABLE: Table = Message.__table__  # type: ignore[assignment]
+_FOLDERS: Table = Folder.__table__  # type: ignore[assignment]
 
 
 def _column_key_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -98,7 +99,7 @@ class FolderState:
 
 
 def folder_state(conn: Connection, account: str, name: str) -> FolderState | None:
-    table = Folder.__table__
+    table = _FOLDERS
     row = conn.execute(select(table).where(table.c.account == account, table.c.name == name)).first()
     return None if row is None else _to_state(row)
 
@@ -120,7 +121,7 @@ def _to_state(f: Any, messages: int = 0) -> FolderState:
 
 def save_folder_state(conn: Connection, account: str, name: str, **values: Any) -> None:
     """Create or update a folder's sync state (only the given fields change)."""
-    table = Folder.__table__
+    table = _FOLDERS
     done = conn.execute(
         update(table).where(table.c.account == account, table.c.name == name).values(**values)
     )
@@ -139,7 +140,7 @@ def all_folder_states(conn: Connection) -> list[FolderState]:
     )
     states = []
     seen: set[tuple[str, str]] = set()
-    table = Folder.__table__
+    table = _FOLDERS
     for f in conn.execute(select(table).order_by(table.c.account, table.c.name)):
         states.append(_to_state(f, counts.get((f.account, f.name), 0)))
         seen.add((f.account, f.name))
