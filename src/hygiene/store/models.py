@@ -9,6 +9,8 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -82,6 +84,9 @@ class Message(Base):
         Index("ix_messages_account_received_at", "account", "received_at"),
         Index("ix_messages_message_id", "message_id"),
         Index("ix_messages_category", "category"),
+        # Reply matching (migration 0002): new rows to key, and what still awaits a reply.
+        Index("ix_messages_keyed_at", "keyed_at"),
+        Index("ix_messages_awaiting", "needs_reply", "replied_at", "dismissed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -121,6 +126,55 @@ class Message(Base):
     parse_note: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # --- reply matching and deadlines (migration 0002, hygiene.threads / hygiene.deadlines)
+    #: when reply matching computed this message's thread keys (NULL: not yet)
+    keyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: a tighter deadline the message states itself ("72時間以内", "by November 30, 2026")
+    stated_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the words it was read from, shown as the deadline's source
+    stated_deadline_text: Mapped[str | None] = mapped_column(Text)
+    #: first reply: from a matched mail, the \Answered flag, or the seller's manual mark
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the outbound message that answered (mail replies only)
+    reply_message_id: Mapped[int | None] = mapped_column(Integer)
+    reply_source: Mapped[str | None] = mapped_column(String(16))  # "mail" | "answered_flag" | "manual"
+    #: which rule found the mail reply: references | case_id | order_id | subject | thread
+    reply_rule: Mapped[str | None] = mapped_column(String(16))
+    #: replied_at − received_at
+    response_seconds: Mapped[int | None] = mapped_column(Integer)
+    #: 'hygiene replied' (answered in Seller Central, no mail in Sent)
+    manual_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: 'hygiene dismiss': no reply needed after all
+    dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dismiss_reason: Mapped[str | None] = mapped_column(Text)
+    #: tone of the seller's own sent mail (issue 3)
+    tone_score: Mapped[float | None] = mapped_column(Float)
+    tone_verdict: Mapped[str | None] = mapped_column(String(8))
+
+
+class ThreadKey(Base):
+    """One key a message can be matched on; inbound and outbound rows with the same account
+    and key belong to the same conversation (see :mod:`hygiene.threads`)."""
+
+    __tablename__ = "thread_keys"
+    __table_args__ = (
+        Index("ix_thread_keys_lookup", "account", "key", "direction", "at"),
+        Index("ix_thread_keys_message_id", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("messages.id", name="fk_thread_keys_message_id_messages", ondelete="CASCADE")
+    )
+    account: Mapped[str] = mapped_column(String(100))
+    direction: Mapped[str] = mapped_column(String(8))
+    #: mid (a Message-ID), tref (a Message-ID an inbound message refers to), case, order, subj
+    kind: Mapped[str] = mapped_column(String(8))
+    #: "mid:<id>", "case:<digits>|<counterpart>", "order:<id>|<counterpart>", "subj:<key>|<counterpart>"
+    key: Mapped[str] = mapped_column(String(400))
+    #: the message's received_at (for outbound: when it was sent)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 def utcnow() -> datetime:
