@@ -1,0 +1,222 @@
+"""Reply matching: which outbound message answered which inbound message.
+
+An inbound message that needs a reply is answered by the first outbound message that replies
+to it, found by these rules (strongest first):
+
+``references``  the reply's In-Reply-To / References name the message's Message-ID;
+``case_id`` / ``order_id``
+                the same Amazon case ID (ケースID / Case ID, 10+ digits) or order ID
+                (``\\d{3}-\\d{7}-\\d{7}``) in subject or body, sent later to the same counterpart;
+``subject``     the same normalised subject, sent later to the same counterpart within 14 days.
+
+When several outbound messages match, the earliest one is the reply (that is the response
+time Amazon sees); on a tie the stronger rule is recorded. The server's \\Answered flag counts
+too (time: when a poll first saw it), as does the seller's manual mark (``hygiene replied``).
+A reply also answers the earlier unanswered messages from the same counterpart in the same
+thread (rule ``thread``); a message that arrives after a reply starts a new clock, because only
+replies sent after it can answer it. Auto-replies never count: they get no keys at all.
+
+How it stays fast: every message is keyed once (``thread_keys`` rows: Message-IDs, case and
+order IDs and the normalised subject, each joined with the counterpart address), and matching
+only looks at what is new since the last run — new inbound messages against all outbound keys,
+and new outbound messages against the inbound messages still waiting — with indexed joins.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import Connection
+
+from hygiene.deadlines import stated_deadline
+
+SUBJECT_WINDOW = timedelta(days=14)
+#: rule name per key kind, and their strength (lower wins a tie)
+RULE_OF_KIND = {"mid": "references", "case": "case_id", "order": "order_id", "subj": "subject"}
+RULE_RANK = {"references": 0, "case_id": 1, "order_id": 2, "subject": 3}
+MAX_KEY = 380
+
+_PREFIX = re.compile(r"^\s*(?:re|fwd?|fw|aw|wg|sv|返信|転送|回复|答复)\s*(?:\[\d+\]|\(\d+\))?\s*:\s*", re.IGNORECASE)
+_TAG = re.compile(r"^\s*\[(?:ext|external|外部)\]\s*", re.IGNORECASE)
+_CASE = re.compile(r"(?:ケース|case)\s*(?:id|番号|number|no\.?|#)?\s*[:#]?\s*(\d{10,})", re.IGNORECASE)
+_ORDER = re.compile(r"(?<!\d)(\d{3}-\d{7}-\d{7})(?!\d)")
+_MSGID = re.compile(r"<([^<>\s]+)>")
+
+
+def normalize_subject(subject: str | None) -> str:
+    """Subject without reply/forward prefixes (repeated), NFKC-folded, whitespace collapsed,
+    case-folded: "RE: Re：返信: ご質問" → "ご質問"."""
+    text = unicodedata.normalize("NFKC", subject or "")
+    while True:
+        stripped = _TAG.sub("", _PREFIX.sub("", text))
+        if stripped == text:
+            break
+        text = stripped
+    return " ".join(text.split()).casefold()
+
+
+def case_ids(text: str) -> set[str]:
+    return set(_CASE.findall(unicodedata.normalize("NFKC", text)))
+
+
+def order_ids(text: str) -> set[str]:
+    return set(_ORDER.findall(unicodedata.normalize("NFKC", text)))
+
+
+def message_ids(header: str | None) -> list[str]:
+    """Message-IDs in a header value, without angle brackets."""
+    if not header:
+        return []
+    found = _MSGID.findall(header)
+    return found if found else [t.strip("<>") for t in header.split() if t.strip("<>")]
+
+
+def _addresses(*fields: str | None) -> list[str]:
+    out: list[str] = []
+    for value in fields:
+        for part in (value or "").split(","):
+            addr = part.strip().lower()
+            if addr and addr not in out:
+                out.append(addr)
+    return out
+
+
+def thread_keys(
+    *,
+    direction: str,
+    message_id: str | None,
+    in_reply_to: str | None,
+    references: str | None,
+    from_addr: str | None,
+    to_addrs: str | None,
+    cc_addrs: str | None,
+    subject: str | None,
+    body_text: str | None,
+    auto_reply: bool = False,
+) -> list[tuple[str, str]]:
+    """The (kind, key) pairs a message is matched on. Auto-replies get none (never count)."""
+    if direction == "outbound" and auto_reply:
+        return []
+    keys: list[tuple[str, str]] = []
+    if direction == "inbound":
+        keys += [("mid", f"mid:{m}") for m in message_ids(message_id)]
+        # What an inbound message refers to ties it to its thread (see answered_thread).
+        keys += [("tref", f"mid:{m}") for m in message_ids(in_reply_to) + message_ids(references)]
+        counterparts = _addresses(from_addr)
+    else:
+        keys += [("mid", f"mid:{m}") for m in message_ids(in_reply_to) + message_ids(references)]
+        counterparts = _addresses(to_addrs, cc_addrs)
+    text = f"{subject or ''}\n{(body_text or '')[:20_000]}"
+    subject_key = normalize_subject(subject)
+    for addr in counterparts:
+        keys += [("case", f"case:{c}|{addr}") for c in sorted(case_ids(text))]
+        keys += [("order", f"order:{o}|{addr}") for o in sorted(order_ids(text))]
+        if subject_key:
+            keys.append(("subj", f"subj:{subject_key[:200]}|{addr}"))
+    unique = list(dict.fromkeys((kind, key[:MAX_KEY]) for kind, key in keys))
+    return unique
+
+
+@dataclass
+class MatchStats:
+    keyed: int = 0
+    #: replies found in this run, by rule (references, case_id, order_id, subject, thread,
+    #: answered_flag)
+    by_rule: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def replied(self) -> int:
+        return sum(self.by_rule.values())
+
+
+@dataclass(frozen=True)
+class _Found:
+    outbound_id: int
+    at: datetime
+    rule: str
+
+
+def _best(rows: Iterable[Any]) -> dict[int, _Found]:
+    """Per inbound message, the earliest matching outbound message (stronger rule on a tie)."""
+    best: dict[int, _Found] = {}
+    for r in rows:
+        if r.kind == "subj" and r.out_at - r.in_at > SUBJECT_WINDOW:
+            continue
+        found = _Found(r.outbound_id, r.out_at, RULE_OF_KIND[r.kind])
+        current = best.get(r.inbound_id)
+        if current is None or (found.at, RULE_RANK[found.rule]) < (current.at, RULE_RANK[current.rule]):
+            best[r.inbound_id] = found
+    return best
+
+
+def match_replies(
+    conn: Connection,
+    account: str | None = None,
+    *,
+    tz: tzinfo | None = None,
+    recheck: Sequence[int] = (),
+) -> MatchStats:
+    """Key new messages and record the replies found since the last run.
+
+    Run it after every poll or import (``check`` runs it too; with nothing new it costs a few
+    indexed lookups). ``recheck`` names inbound messages to look at again (after ``undo``).
+    ``tz`` is where a stated date without a time ends (default: local). The caller owns the
+    transaction.
+    """
+    from hygiene.store import replies as store
+
+    stats = MatchStats()
+    new_in, new_out = store.key_new_messages(conn, account, _keys_for, _deadline_for(tz))
+    stats.keyed = len(new_in) + len(new_out)
+    new_in = sorted(set(new_in) | set(recheck))
+    replies: list[tuple[int, int, datetime, str]] = []
+    if new_in or new_out:
+        waiting = store.waiting_ids(conn, account)
+        rows = store.key_matches(conn, inbound_ids=[i for i in new_in if i in waiting])
+        rows += store.key_matches(conn, outbound_ids=new_out)
+        found = _best(r for r in rows if r.inbound_id in waiting)
+        flagged_at = store.answered_flag_times(conn, list(found))
+        replies = [
+            (inbound_id, f.outbound_id, f.at, f.rule)
+            for inbound_id, f in sorted(found.items())
+            # A flag seen before the mail was sent says the seller replied earlier, elsewhere.
+            if inbound_id not in flagged_at or f.at <= flagged_at[inbound_id]
+        ]
+        store.record_mail_replies(conn, replies)
+        stats.by_rule.update(rule for *_, rule in replies)
+    flagged = store.record_answered_flags(conn, account)
+    stats.by_rule["answered_flag"] += len(flagged)
+    stats.by_rule["thread"] += store.answer_thread_siblings(conn, [r[0] for r in replies] + flagged)
+    stats.by_rule = Counter({k: v for k, v in stats.by_rule.items() if v})
+    return stats
+
+
+def _keys_for(row: Any) -> list[tuple[str, str]]:
+    return thread_keys(
+        direction=row.direction,
+        message_id=row.message_id,
+        in_reply_to=row.in_reply_to,
+        references=row.message_references,
+        from_addr=row.from_addr,
+        to_addrs=row.to_addrs,
+        cc_addrs=row.cc_addrs,
+        subject=row.subject,
+        body_text=row.body_text,
+        auto_reply=bool(row.auto_reply),
+    )
+
+
+def _deadline_for(tz: tzinfo | None) -> Any:
+    def find(row: Any) -> tuple[datetime, str] | None:
+        if row.direction != "inbound" or not row.needs_reply:
+            return None
+        found = stated_deadline(f"{row.subject or ''}\n{row.body_text or ''}", row.received_at, tz)
+        return (found.at, found.text) if found else None
+
+    return find
