@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hygiene.config import Config
@@ -197,9 +197,11 @@ def compute_deadlines(
     due = received_at + timedelta(hours=rule.due_hours)
     critical = received_at + timedelta(hours=rule.critical_hours)
     default = f"default {_hours(rule.due_hours)} / {_hours(rule.critical_hours)} ({category})"
-    if stated_at is None or stated_at >= critical:
+    if stated_at is None:
         return Deadlines(due, critical, default)
     label = stated_text or stated_at.isoformat()
+    if stated_at >= critical:
+        return Deadlines(due, critical, f"{default}; stated {label} is later")
     if stated_at <= due:
         return Deadlines(stated_at, stated_at, f"stated: {label}")
     return Deadlines(due, stated_at, f"default {_hours(rule.due_hours)} ({category}), critical stated: {label}")
@@ -214,3 +216,78 @@ def state_at(now: datetime, deadlines: Deadlines, warn_hours: float) -> str:
     if deadlines.due_at - now < timedelta(hours=warn_hours):
         return DUE_SOON
     return PENDING
+
+
+# --------------------------------------------------------------------------- the check list
+
+_RANK = {PENDING: 0, DUE_SOON: 1, LATE: 2, CRITICAL: 3}
+EXIT_CLEAR = 0
+EXIT_LATE = 3
+EXIT_CRITICAL = 4
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    id: int
+    account: str
+    category: str
+    from_name: str | None
+    from_addr: str | None
+    subject: str | None
+    received_at: datetime
+    deadlines: Deadlines
+    state: str
+    #: hours until due (negative: overdue)
+    hours_left: float
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    now: datetime
+    #: most urgent first
+    items: tuple[CheckItem, ...]
+    #: replied / dismissed totals, for --verbose
+    off_list: dict[str, int]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {state: 0 for state in reversed(OPEN_STATES)}
+        for item in self.items:
+            counts[item.state] += 1
+        return counts
+
+    @property
+    def exit_code(self) -> int:
+        """0 clear (only pending or due_soon), 3 something late, 4 something critical."""
+        states = {item.state for item in self.items}
+        if CRITICAL in states:
+            return EXIT_CRITICAL
+        if LATE in states:
+            return EXIT_LATE
+        return EXIT_CLEAR
+
+
+def check_report(conn: Any, config: Config, now: datetime, account: str | None = None) -> CheckReport:
+    """What awaits a reply at ``now``: one indexed query, then deadlines and states computed
+    for those rows only. Run :func:`hygiene.threads.match_replies` first."""
+    from hygiene.store.replies import awaiting_reply, off_list_counts
+
+    items = []
+    for row in awaiting_reply(conn, account):
+        deadlines = compute_deadlines(row.received_at, row.category, config, row.stated_deadline_at, row.stated_deadline_text)
+        items.append(
+            CheckItem(
+                id=row.id,
+                account=row.account,
+                category=row.category,
+                from_name=row.from_name,
+                from_addr=row.from_addr,
+                subject=row.subject,
+                received_at=row.received_at,
+                deadlines=deadlines,
+                state=state_at(now, deadlines, config.warn_hours),
+                hours_left=round((deadlines.due_at - now).total_seconds() / 3600, 2),
+            )
+        )
+    items.sort(key=lambda i: (-_RANK[i.state], i.deadlines.due_at, i.id))
+    return CheckReport(now=now, items=tuple(items), off_list=off_list_counts(conn, account))

@@ -220,3 +220,53 @@ def _deadline_for(tz: tzinfo | None) -> Any:
         return (found.at, found.text) if found else None
 
     return find
+
+
+# --------------------------------------------------------------------------- manual marks
+
+
+def _inbound(conn: Connection, message_id: int) -> Any:
+    from hygiene.errors import HygieneError
+    from hygiene.store.replies import get_message
+
+    row = get_message(conn, message_id)
+    if row is None:
+        raise HygieneError(f"no message #{message_id}", "see 'hygiene check' or 'hygiene messages' for ids")
+    if row.direction != "inbound":
+        raise HygieneError(f"message #{message_id} is the seller's own mail, not one awaiting a reply")
+    return row
+
+
+def mark_replied(conn: Connection, message_id: int, at: datetime) -> None:
+    """``hygiene replied``: answered outside mail (Seller Central) at ``at``."""
+    from hygiene.errors import HygieneError
+    from hygiene.store import replies as store
+
+    row = _inbound(conn, message_id)
+    if at < row.received_at:
+        raise HygieneError(
+            f"message #{message_id} arrived at {row.received_at.isoformat()}; a reply at {at.isoformat()} would be before it",
+            "give --at a later time",
+        )
+    store.mark_replied(conn, message_id, at)
+
+
+def dismiss(conn: Connection, message_id: int, at: datetime, reason: str) -> None:
+    """``hygiene dismiss``: no reply needed after all."""
+    from hygiene.store import replies as store
+
+    _inbound(conn, message_id)
+    store.mark_dismissed(conn, message_id, at, reason)
+
+
+def undo(conn: Connection, message_id: int, *, tz: tzinfo | None = None) -> list[str]:
+    """``hygiene undo``: drop the manual marks, then look for a mail reply again."""
+    from hygiene.errors import HygieneError
+    from hygiene.store import replies as store
+
+    _inbound(conn, message_id)
+    undone = store.clear_manual_marks(conn, message_id)
+    if not undone:
+        raise HygieneError(f"message #{message_id} has no 'replied' or 'dismiss' mark to undo")
+    match_replies(conn, tz=tz, recheck=[message_id])
+    return undone

@@ -26,6 +26,7 @@ from hygiene.threads import (
     order_ids,
     thread_keys,
 )
+from hygiene.views.check import zone
 
 #: the fixed clock of these tests: 2026-11-20 09:00 in Tokyo
 NOW = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
@@ -102,7 +103,7 @@ class Mailbox:
         stats = import_paths(engine, config, [self.root], now=self.now, account="shop")
         assert stats.failed == 0 and stats.skipped == 0, stats
         with engine.begin() as conn:
-            matched = match_replies(conn)
+            matched = match_replies(conn, tz=zone(config.timezone))
         return engine, matched
 
 

@@ -1,0 +1,207 @@
+"""``hygiene check`` (cron), ``show``, and the manual corrections ``replied``, ``dismiss``,
+``undo``. Thin: parse, call the library, render."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from hygiene.cli.context import AppContext, parse_when
+from hygiene.cli.output import print_json
+from hygiene.errors import HygieneError
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
+
+NOW_HELP = "Pretend it is WHEN (ISO-8601, or e.g. 'yesterday 18:00'). Default: $HYGIENE_NOW, else now."
+
+
+def now_option(f: click.decorators.FC) -> click.decorators.FC:
+    def remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value:
+            ctx.ensure_object(AppContext).now_text = value
+
+    return click.option("--now", "now_text", metavar="WHEN", help=NOW_HELP, expose_value=False, callback=remember)(f)
+
+
+def _zone(app: AppContext) -> tzinfo:
+    from hygiene.views.check import zone
+
+    return zone(app.config().timezone)
+
+
+def _poll_first(app: AppContext, account: str | None) -> None:
+    """Poll the configured accounts; a failure is reported and the check goes on with what
+    the database holds."""
+    config = app.config()
+    accounts = [config.account(account)] if account else list(config.accounts)
+    if not accounts:
+        return
+    try:
+        from hygiene.mail.imap import poll_account
+    except ImportError as exc:
+        click.echo(f"hygiene: poll skipped ({exc}); checking what the database has", err=True)
+        return
+    for acc in accounts:
+        try:
+            poll_account(app.engine(), config, acc, now=app.now())
+        except HygieneError as exc:
+            click.echo(f"hygiene: poll {acc.name}: {exc}; checking what the database has", err=True)
+
+
+def _parse_at(app: AppContext, text: str, now: datetime) -> datetime:
+    """--at WHEN: ISO-8601 exactly; otherwise "yesterday 18:00" / "2時間前" read in the
+    configured time zone, relative to the --now clock."""
+    try:
+        return parse_when(text, option="--at") if _looks_iso(text) else _parse_local(app, text, now)
+    except ValueError:
+        raise HygieneError(f"--at: cannot read {text!r} as a time", 'e.g. "yesterday 18:00", "2時間前" or ISO-8601') from None
+
+
+def _looks_iso(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_local(app: AppContext, text: str, now: datetime) -> datetime:
+    import dateparser
+
+    tz = _zone(app)
+    name = app.config().timezone
+    settings: dict[str, Any] = {
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "PREFER_DATES_FROM": "past",
+        "RELATIVE_BASE": now.astimezone(tz).replace(tzinfo=None),
+    }
+    if name:
+        settings["TIMEZONE"] = name
+    value = dateparser.parse(text, settings=settings)  # type: ignore[arg-type]
+    if value is None:
+        raise ValueError(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(UTC)
+
+
+def _match(app: AppContext, account: str | None = None) -> None:
+    from hygiene.threads import match_replies
+
+    with app.engine().begin() as conn:
+        match_replies(conn, account, tz=_zone(app))
+
+
+@click.command()
+@click.option("--no-poll", is_flag=True, help="Do not poll first; check what the database has.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"now", "items": [...], "counts": {...}}.')
+@click.option("--account", help="Only this account.")
+@click.option("--verbose", "verbose_flag", is_flag=True, help="Say so when nothing awaits a reply.")
+@now_option
+@click.pass_obj
+def check(app: AppContext, no_poll: bool, as_json: bool, account: str | None, verbose_flag: bool) -> None:
+    """List the messages still awaiting your reply, most urgent first.
+
+    Made for cron: polls first (unless --no-poll), prints nothing when nothing awaits a
+    reply, and exits 0 when clear (only pending or due soon), 3 when something is late,
+    4 when something is critical, 1 on error.
+    """
+    from hygiene.deadlines import check_report
+    from hygiene.views.check import check_dict, render_check
+
+    now = app.now()
+    if account:
+        app.config().account(account)  # an unknown name is an error before anything runs
+    if not no_poll:
+        _poll_first(app, account)
+    _match(app)
+    with app.engine().connect() as conn:
+        report = check_report(conn, app.config(), now, account)
+    if as_json:
+        print_json(check_dict(report))
+    else:
+        text = render_check(report, _zone(app), verbose=verbose_flag or app.verbose)
+        if text:
+            click.echo(text)
+    if report.exit_code:
+        raise SystemExit(report.exit_code)
+
+
+@click.command()
+@click.argument("message_id", metavar="ID", type=int)
+@now_option
+@click.pass_obj
+def show(app: AppContext, message_id: int) -> None:
+    """Show message ID: the message, its thread and its timeline."""
+    from hygiene.deadlines import DISMISSED, NO_REPLY_NEEDED, REPLIED, compute_deadlines, state_at
+    from hygiene.store.replies import get_message, thread_of
+    from hygiene.views.check import render_show
+
+    now = app.now()
+    _match(app)
+    with app.engine().connect() as conn:
+        message = get_message(conn, message_id)
+        if message is None:
+            raise HygieneError(f"no message #{message_id}", "see 'hygiene check' or 'hygiene messages' for ids")
+        thread = thread_of(conn, message_id)
+    deadlines = None
+    state = message.direction
+    if message.direction == "inbound":
+        if message.needs_reply:
+            deadlines = compute_deadlines(
+                message.received_at, message.category, app.config(), message.stated_deadline_at, message.stated_deadline_text
+            )
+            state = state_at(now, deadlines, app.config().warn_hours)
+        else:
+            state = NO_REPLY_NEEDED
+        if message.dismissed_at is not None:
+            state = DISMISSED
+        elif message.replied_at is not None:
+            state = REPLIED
+    click.echo(render_show(message, thread, now=now, tz=_zone(app), deadlines=deadlines, state=state))
+
+
+@click.command()
+@click.argument("message_id", metavar="ID", type=int)
+@click.option("--at", "at_text", metavar="WHEN", help="When you replied ('yesterday 18:00', '2時間前', ISO-8601). Default: now.")
+@now_option
+@click.pass_obj
+def replied(app: AppContext, message_id: int, at_text: str | None) -> None:
+    """Mark message ID as answered outside mail (e.g. in Seller Central)."""
+    from hygiene.threads import mark_replied
+
+    now = app.now()
+    at = _parse_at(app, at_text, now) if at_text else now
+    with app.engine().begin() as conn:
+        mark_replied(conn, message_id, at)
+    click.echo(f"#{message_id} marked replied at {at.astimezone(_zone(app)).strftime('%Y-%m-%d %H:%M %Z')}")
+
+
+@click.command()
+@click.argument("message_id", metavar="ID", type=int)
+@click.option("--reason", required=True, help="Why no reply is needed (kept with the message).")
+@now_option
+@click.pass_obj
+def dismiss(app: AppContext, message_id: int, reason: str) -> None:
+    """Mark message ID as needing no reply."""
+    from hygiene.threads import dismiss as dismiss_message
+
+    with app.engine().begin() as conn:
+        dismiss_message(conn, message_id, app.now(), reason)
+    click.echo(f"#{message_id} dismissed: {reason}")
+
+
+@click.command()
+@click.argument("message_id", metavar="ID", type=int)
+@now_option
+@click.pass_obj
+def undo(app: AppContext, message_id: int) -> None:
+    """Undo 'replied' and 'dismiss' on message ID (a reply mail still counts)."""
+    from hygiene.threads import undo as undo_marks
+
+    with app.engine().begin() as conn:
+        undone = undo_marks(conn, message_id, tz=_zone(app))
+    click.echo(f"#{message_id}: undid {' and '.join(undone)}")

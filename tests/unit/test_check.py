@@ -1,0 +1,215 @@
+"""``hygiene check``, ``show``, ``replied``, ``dismiss``, ``undo``: states at known ages, exit
+codes, silence when clear, the JSON shape, explicit deadlines, manual marking and undo."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from hygiene.cli import cli
+from hygiene.config import load_config
+from hygiene.views.check import human_span
+from tests.unit.test_threads import BUYER, BUYER2, NOW, PERF, SUPPORT, Mailbox, by_message_id
+
+NOW_ISO = NOW.isoformat()
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'timezone = "Asia/Tokyo"\n[database]\nurl = "sqlite:///{tmp_path / "check.db"}"\n')
+    return path
+
+
+def run(config_path: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--config", str(config_path), *args])
+
+
+def load(box: Mailbox, config_path: Path) -> dict[str, int]:
+    """Import the mailbox through the real import path; Message-ID → database id."""
+    config = load_config(config_path)
+    engine, _ = box.load(config.database.url, config)
+    return {mid: row.id for mid, row in by_message_id(engine).items()}
+
+
+def check_json(config_path: Path, *extra: str) -> tuple[int, dict]:
+    result = run(config_path, "check", "--no-poll", "--json", "--now", NOW_ISO, *extra)
+    assert result.exit_code in (0, 3, 4), result.output + result.stderr
+    return result.exit_code, json.loads(result.output)
+
+
+def test_every_state_most_urgent_first_and_json_shape(tmp_path: Path, config_path: Path) -> None:
+    box = Mailbox(tmp_path / "mail")
+    box.inbound(BUYER, "pending question", hours_ago=2)
+    box.inbound(BUYER2, "due soon question", hours_ago=20)
+    box.inbound(SUPPORT, "ケースID: 12345678901 late", hours_ago=30)
+    box.inbound(PERF, "critical notice", hours_ago=50)
+    box.inbound("no-reply@amazon.co.jp", "ご注文の発送", hours_ago=60)  # notification: no reply needed
+    answered = box.inbound("q1w2@marketplace.amazon.co.jp", "answered", hours_ago=40)
+    box.outbound("q1w2@marketplace.amazon.co.jp", "Re: answered", hours_ago=39)
+    ids = load(box, config_path)
+
+    code, data = check_json(config_path)
+    assert code == 4
+    assert set(data) == {"now", "items", "counts"}
+    assert data["now"] == NOW_ISO
+    assert [i["state"] for i in data["items"]] == ["critical", "late", "due_soon", "pending"]
+    assert data["counts"] == {"critical": 1, "late": 1, "due_soon": 1, "pending": 1}
+    assert ids[answered] not in {i["id"] for i in data["items"]}
+    first = data["items"][0]
+    assert set(first) == {
+        "id", "account", "category", "from", "subject", "received_at", "due_at", "critical_at",
+        "deadline_source", "state", "hours_left",
+    }
+    assert (first["category"], first["from"], first["account"]) == ("account_health", PERF, "shop")
+    assert first["hours_left"] == -26.0
+    assert first["deadline_source"] == "default 24 h / 48 h (account_health)"
+    assert data["items"][3]["hours_left"] == 22.0
+
+    text = run(config_path, "check", "--no-poll", "--now", NOW_ISO)
+    assert text.exit_code == 4
+    out = text.output
+    assert out.startswith("2026-11-20 09:00 JST: 4 messages await a reply (1 critical, 1 late, 1 due soon, 1 pending)")
+    body = out.split("\n\n", 1)[1]
+    assert body.index("CRITICAL") < body.index("LATE") < body.index("due soon") < body.index("pending")
+    assert "overdue by 1 d 2 h" in out and "overdue by 6 h" in out
+    assert "4 h left" in out and "22 h left" in out
+    assert "received 2026-11-18 07:00 (2 d 2 h ago)" in out
+
+
+def test_late_exits_3_clear_exits_0_and_silence(tmp_path: Path, config_path: Path) -> None:
+    box = Mailbox(tmp_path / "mail")
+    box.inbound(BUYER, "質問", hours_ago=25)
+    load(box, config_path)
+    assert run(config_path, "check", "--no-poll", "--now", NOW_ISO).exit_code == 3
+    # Twelve hours earlier the same message was only pending: exit 0 but listed.
+    earlier = (NOW - timedelta(hours=12)).isoformat()
+    result = run(config_path, "check", "--no-poll", "--now", earlier)
+    assert result.exit_code == 0 and "pending" in result.output
+
+
+def test_nothing_to_do_prints_nothing(tmp_path: Path, config_path: Path) -> None:
+    box = Mailbox(tmp_path / "mail")
+    q = box.inbound(BUYER, "質問", hours_ago=30)
+    box.outbound(BUYER, "Re: 質問", hours_ago=29, in_reply_to=q)
+    box.inbound("no-reply@amazon.co.jp", "発送通知", hours_ago=3)
+    load(box, config_path)
+    result = run(config_path, "check", "--no-poll", "--now", NOW_ISO)
+    assert (result.exit_code, result.output, result.stderr) == (0, "", "")
+    verbose = run(config_path, "check", "--no-poll", "--verbose", "--now", NOW_ISO)
+    assert verbose.exit_code == 0 and "nothing awaits a reply (1 replied, 0 dismissed)" in verbose.output
+    code, data = check_json(config_path)
+    assert (code, data["items"], data["counts"]) == (0, [], {"critical": 0, "late": 0, "due_soon": 0, "pending": 0})
+
+
+def test_hygiene_now_env_and_account_filter(tmp_path: Path, config_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    box = Mailbox(tmp_path / "mail")
+    box.inbound(BUYER, "質問", hours_ago=49)
+    load(box, config_path)
+    monkeypatch.setenv("HYGIENE_NOW", NOW_ISO)
+    assert run(config_path, "check", "--no-poll").exit_code == 4
+    monkeypatch.setenv("HYGIENE_NOW", (NOW - timedelta(hours=48)).isoformat())
+    assert run(config_path, "check", "--no-poll").exit_code == 0
+    unknown = run(config_path, "check", "--no-poll", "--account", "nope")
+    assert unknown.exit_code == 1 and "no account named 'nope'" in unknown.stderr
+
+
+def test_stated_deadlines_japanese_and_english(tmp_path: Path, config_path: Path) -> None:
+    box = Mailbox(tmp_path / "mail")
+    box.inbound(PERF, "重要なお知らせ", hours_ago=10, body="12時間以内にご返信ください。")
+    box.inbound("account-health@amazon.com", "Policy warning", hours_ago=10, body="Please respond within 72 hours.")
+    box.inbound(SUPPORT, "Case ID 12345678901", hours_ago=30, body="Please reply by November 20, 2026.")
+    load(box, config_path)
+    code, data = check_json(config_path)
+    by_subject = {i["subject"]: i for i in data["items"]}
+    ja = by_subject["重要なお知らせ"]
+    assert (ja["state"], ja["hours_left"], ja["deadline_source"]) == ("due_soon", 2.0, "stated: 12時間以内")
+    # 72 hours is later than the default: the default stays, and says so.
+    en = by_subject["Policy warning"]
+    assert (en["state"], en["deadline_source"]) == ("pending", "default 24 h / 48 h (account_health); stated within 72 hours is later")
+    by_date = by_subject["Case ID 12345678901"]
+    assert by_date["state"] == "late"
+    assert by_date["critical_at"] == "2026-11-20T14:59:59+00:00"  # end of Nov 20 in Tokyo
+    assert "critical stated: by November 20, 2026" in by_date["deadline_source"]
+    assert code == 3
+
+
+def test_replied_dismiss_undo_and_show(tmp_path: Path, config_path: Path) -> None:
+    box = Mailbox(tmp_path / "mail")
+    q = box.inbound(BUYER, "返品したい", hours_ago=30)
+    n = box.inbound(PERF, "お知らせ", hours_ago=60)
+    ids = load(box, config_path)
+    assert check_json(config_path)[0] == 4
+
+    marked = run(config_path, "replied", str(ids[n]), "--at", "yesterday 18:00", "--now", NOW_ISO)
+    assert marked.exit_code == 0, marked.output + marked.stderr
+    code, data = check_json(config_path)
+    assert code == 3 and [i["id"] for i in data["items"]] == [ids[q]]
+
+    assert run(config_path, "dismiss", str(ids[q]), "--reason", "buyer withdrew", "--now", NOW_ISO).exit_code == 0
+    assert check_json(config_path) == (0, {"now": NOW_ISO, "items": [], "counts": {"critical": 0, "late": 0, "due_soon": 0, "pending": 0}})
+
+    shown = run(config_path, "show", str(ids[n]), "--now", NOW_ISO)
+    assert shown.exit_code == 0, shown.stderr
+    assert "[replied]" in shown.output and "marked replied, after 1 d 21 h" in shown.output
+    assert "2026-11-19 18:00  replied" in shown.output  # "yesterday 18:00" in the configured zone
+
+    assert run(config_path, "undo", str(ids[q])).exit_code == 0
+    assert run(config_path, "undo", str(ids[n])).exit_code == 0
+    assert check_json(config_path)[0] == 4
+    again = run(config_path, "undo", str(ids[n]))
+    assert again.exit_code == 1 and "no 'replied' or 'dismiss' mark" in again.stderr
+
+
+def test_replied_relative_japanese_time(tmp_path: Path, config_path: Path) -> None:
+    box = Mailbox(tmp_path / "mail")
+    q = box.inbound(BUYER, "質問", hours_ago=30)
+    ids = load(box, config_path)
+    assert run(config_path, "replied", str(ids[q]), "--at", "2時間前", "--now", NOW_ISO).exit_code == 0
+    shown = run(config_path, "show", str(ids[q]), "--now", NOW_ISO).output
+    assert "2026-11-20 07:00  replied: marked replied, after 1 d 4 h" in shown
+
+
+def test_undo_brings_back_the_mail_reply(tmp_path: Path, config_path: Path) -> None:
+    box = Mailbox(tmp_path / "mail")
+    q = box.inbound(BUYER, "質問", hours_ago=30)
+    r = box.outbound(BUYER, "Re: 質問", hours_ago=20)
+    ids = load(box, config_path)
+    assert run(config_path, "replied", str(ids[q]), "--at", (NOW - timedelta(hours=28)).isoformat()).exit_code == 0
+    assert run(config_path, "undo", str(ids[q])).exit_code == 0
+    shown = run(config_path, "show", str(ids[q]), "--now", NOW_ISO).output
+    assert f"reply mail (rule: subject, #{ids[r]}), after 10 h" in shown
+    assert "Thread:" in shown and "Re: 質問" in shown
+
+
+@pytest.mark.parametrize("command", [["show"], ["replied"], ["dismiss", "--reason", "x"], ["undo"]])
+def test_unknown_id_is_one_line_exit_1(config_path: Path, command: list[str]) -> None:
+    result = run(config_path, command[0], "999", *command[1:])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "hygiene: no message #999; see 'hygiene check' or 'hygiene messages' for ids"
+
+
+def test_replied_before_arrival_and_on_own_mail_are_refused(tmp_path: Path, config_path: Path) -> None:
+    box = Mailbox(tmp_path / "mail")
+    q = box.inbound(BUYER, "質問", hours_ago=3)
+    r = box.outbound(BUYER, "Re: 質問", hours_ago=1)
+    ids = load(box, config_path)
+    early = run(config_path, "replied", str(ids[q]), "--at", (NOW - timedelta(hours=5)).isoformat())
+    assert early.exit_code == 1 and "before it" in early.stderr
+    own = run(config_path, "dismiss", str(ids[r]), "--reason", "x")
+    assert own.exit_code == 1 and "seller's own mail" in own.stderr
+
+
+def test_bad_now_is_one_line_error(config_path: Path) -> None:
+    result = run(config_path, "check", "--no-poll", "--now", "not a time at all")
+    assert result.exit_code == 1 and "--now / HYGIENE_NOW" in result.stderr
+
+
+def test_human_span() -> None:
+    assert [human_span(timedelta(minutes=m)) for m in (0, 45, 60, 200, 24 * 60, 26 * 60 + 5)] == [
+        "< 1 m", "45 m", "1 h", "3 h 20 m", "1 d", "1 d 2 h",
+    ]
