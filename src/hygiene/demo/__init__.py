@@ -1,0 +1,216 @@
+"""``hygiene demo``: the product at work on a packaged sample mailbox, in seconds.
+
+The sample (``mail/INBOX`` and ``mail/Sent``, written for this project) is imported into a
+throwaway SQLite database in a temporary directory, under the account ``demo``, with the
+fixed clock of ``manifest.json``. The replies the manifest says were made only in Seller
+Central are marked as ``hygiene replied`` would; then replies are matched and the check list
+is rendered as ``hygiene check`` would print it at that clock. Nothing of the user's config
+or data is read or written.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+DEMO_DIR = Path(__file__).parent
+DEFAULT_NOW = "2026-11-20T09:00:00+09:00"
+DEFAULT_TIMEZONE = "Asia/Tokyo"
+
+#: manifest keys (per message) that may say it was answered only in Seller Central
+_SELLER_CENTRAL_KEYS = ("seller_central_reply_at", "seller_central_replied_at", "seller_central", "answered_in_seller_central", "seller_central_only")
+
+
+@dataclass
+class DemoResult:
+    text: str
+    now: datetime
+    #: Message-ID (without <>) → state at the demo clock
+    states: dict[str, str] = field(default_factory=dict)
+    check_exit_code: int = 0
+
+
+def load_manifest(path: Path | None = None) -> dict[str, Any]:
+    path = path or DEMO_DIR / "manifest.json"
+    if not path.exists():
+        return {}
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def manifest_messages(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-message entries, whether the manifest holds them as a list or a mapping."""
+    entries = manifest.get("messages", [])
+    if isinstance(entries, dict):
+        return [{"file": name, **value} for name, value in entries.items()]
+    return list(entries)
+
+
+def _message_id(entry: dict[str, Any]) -> str | None:
+    value = entry.get("message_id") or entry.get("message-id")
+    return str(value).strip().strip("<>") if value else None
+
+
+def _seller_central_reply(entry: dict[str, Any], received_now: datetime) -> datetime | None:
+    for key in _SELLER_CENTRAL_KEYS:
+        value = entry.get(key)
+        if not value:
+            continue
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).astimezone(UTC)
+        if isinstance(value, dict) and value.get("at"):
+            return datetime.fromisoformat(str(value["at"])).astimezone(UTC)
+        return received_now  # a bare true: replied, time unknown
+    return None
+
+
+def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) -> DemoResult:
+    """Run the demo in a temporary directory and return what it shows."""
+    from hygiene.config import Config, DatabaseConfig
+    from hygiene.deadlines import DISMISSED, NO_REPLY_NEEDED, REPLIED, check_report
+    from hygiene.mail.importer import import_paths
+    from hygiene.store.db import open_database
+    from hygiene.store.replies import reply_summary
+    from hygiene.threads import mark_replied, match_replies
+    from hygiene.views.check import render_check, render_demo_summary, zone
+
+    mail_dir = mail_dir or DEMO_DIR / "mail"
+    manifest = load_manifest(manifest_path or (mail_dir.parent / "manifest.json"))
+    now = datetime.fromisoformat(str(manifest.get("now", DEFAULT_NOW))).astimezone(UTC)
+    account = str(manifest.get("account", "demo"))
+    tz_name = str(manifest.get("timezone", DEFAULT_TIMEZONE))
+    tz = zone(tz_name)
+
+    with tempfile.TemporaryDirectory(prefix="hygiene-demo-") as tmp:
+        config = Config(path=None, database=DatabaseConfig(url=f"sqlite:///{Path(tmp) / 'demo.db'}"), timezone=tz_name)
+        engine = open_database(config.database.url)
+        try:
+            stats = import_paths(engine, config, [mail_dir], now=now, account=account)
+            with engine.begin() as conn:
+                match_replies(conn, account, tz=tz)
+                ids = _ids_by_message_id(conn, account)
+                manual = 0
+                for entry in manifest_messages(manifest):
+                    at = _seller_central_reply(entry, now)
+                    mid = _message_id(entry)
+                    if at is not None and mid in ids:
+                        mark_replied(conn, ids[mid], at)
+                        manual += 1
+            with engine.connect() as conn:
+                report = check_report(conn, config, now, account)
+                by_rule, seconds = reply_summary(conn, account)
+                counts = _direction_counts(conn, account)
+                states = _states(conn, account, report, {"replied": REPLIED, "dismissed": DISMISSED, "none": NO_REPLY_NEEDED})
+        finally:
+            engine.dispose()
+
+    sections = [
+        f"hygiene demo — a sample seller mailbox, checked as 'hygiene check' would at {now.astimezone(tz):%Y-%m-%d %H:%M %Z}",
+        "(a throwaway database in a temporary directory; your config and data are not touched)",
+        "",
+        render_check(report, tz, verbose=True),
+        "",
+        render_demo_summary(
+            messages=stats.new + stats.existing,
+            inbound=counts.get("inbound", 0),
+            outbound=counts.get("outbound", 0),
+            by_rule=by_rule,
+            response_seconds=seconds,
+            manual=manual,
+        ),
+        f"'hygiene check' would exit {report.exit_code} (0 clear, 3 something late, 4 something critical).",
+    ]
+    tone = _tone_section(mail_dir, manifest)
+    if tone:
+        sections += ["", tone]
+    sections += [
+        "",
+        "Your own mail:",
+        "  hygiene init               write a starter config (then add your IMAP account)",
+        "  hygiene poll               copy your Amazon mail and your replies into the local database",
+        "  hygiene check              what awaits your reply; for cron: 0 8 * * * hygiene check",
+        "  hygiene show ID            one message, its thread and timeline",
+        "  hygiene replied ID --at 'yesterday 18:00'   answered in Seller Central",
+    ]
+    return DemoResult(text="\n".join(sections), now=now, states=states, check_exit_code=report.exit_code)
+
+
+def _ids_by_message_id(conn: Any, account: str) -> dict[str, int]:
+    from sqlalchemy import select
+
+    from hygiene.store.models import Message
+
+    rows = conn.execute(select(Message.message_id, Message.id).where(Message.account == account))
+    return {mid.strip().strip("<>"): i for mid, i in rows if mid}
+
+
+def _direction_counts(conn: Any, account: str) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from hygiene.store.models import Message
+
+    rows = conn.execute(select(Message.direction, func.count()).where(Message.account == account).group_by(Message.direction))
+    return {direction: int(n) for direction, n in rows}
+
+
+def _states(conn: Any, account: str, report: Any, names: dict[str, str]) -> dict[str, str]:
+    """Message-ID → state at the demo clock, for every stored message."""
+    from sqlalchemy import select
+
+    from hygiene.store.models import Message
+
+    open_states = {item.id: item.state for item in report.items}
+    states: dict[str, str] = {}
+    query = select(
+        Message.id, Message.message_id, Message.direction, Message.needs_reply, Message.replied_at, Message.dismissed_at
+    ).where(Message.account == account)
+    for row in conn.execute(query):
+        if not row.message_id:
+            continue
+        mid = row.message_id.strip().strip("<>")
+        if row.direction != "inbound":
+            states[mid] = "outbound"
+        elif row.id in open_states:
+            states[mid] = open_states[row.id]
+        elif row.dismissed_at is not None:
+            states[mid] = names["dismissed"]
+        elif row.replied_at is not None:
+            states[mid] = names["replied"]
+        else:
+            states[mid] = names["none"]
+    return states
+
+
+def _tone_section(mail_dir: Path, manifest: dict[str, Any]) -> str:
+    """The tone check of the sample's polite and angry sent replies, when hygiene.tone has
+    a scorer (skipped silently otherwise)."""
+    try:
+        from hygiene.tone import check_tone  # type: ignore[attr-defined]
+    except ImportError:
+        return ""
+    picks = [
+        (str(entry.get("tone")), entry)
+        for entry in manifest_messages(manifest)
+        if entry.get("tone") in ("polite", "angry") and entry.get("file")
+    ]
+    if not picks:
+        return ""
+    from hygiene.mail.parse import parse_message
+
+    lines = ["Tone check of two sent replies (hygiene tone):"]
+    for label, entry in sorted(picks, key=lambda p: p[0] != "polite"):
+        path = mail_dir / str(entry["file"])
+        if not path.exists():
+            path = mail_dir.parent / str(entry["file"])
+        if not path.exists():
+            continue
+        parsed = parse_message(path.read_bytes())
+        lang = "ja" if any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in parsed.body_text) else "en"
+        result = check_tone(parsed.body_text, lang=lang, kind="reply")
+        first = " ".join(parsed.body_text.split())[:60]
+        lines.append(f"  {label:<7} score {result.score:>5}  {result.verdict:<8} “{first}…”")
+    return "\n".join(lines) if len(lines) > 1 else ""
