@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("key", sa.String(400), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("window_end", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_thread_keys"),
         sa.ForeignKeyConstraint(
             ["message_id"], ["messages.id"], name="fk_thread_keys_message_id_messages", ondelete="CASCADE"

@@ -267,9 +267,12 @@ class CheckReport:
         return EXIT_CLEAR
 
 
-def check_report(conn: Any, config: Config, now: datetime, account: str | None = None) -> CheckReport:
+def check_report(
+    conn: Any, config: Config, now: datetime, account: str | None = None, *, with_totals: bool = False
+) -> CheckReport:
     """What awaits a reply at ``now``: one indexed query, then deadlines and states computed
-    for those rows only. Run :func:`hygiene.threads.match_replies` first."""
+    for those rows only. Run :func:`hygiene.threads.match_replies` first. ``with_totals``
+    also counts the replied and dismissed messages (for --verbose)."""
     from hygiene.store.replies import awaiting_reply, off_list_counts
 
     items = []
@@ -290,4 +293,5 @@ def check_report(conn: Any, config: Config, now: datetime, account: str | None =
             )
         )
     items.sort(key=lambda i: (-_RANK[i.state], i.deadlines.due_at, i.id))
-    return CheckReport(now=now, items=tuple(items), off_list=off_list_counts(conn, account))
+    totals = off_list_counts(conn, account) if with_totals else {}
+    return CheckReport(now=now, items=tuple(items), off_list=totals)

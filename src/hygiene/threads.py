@@ -172,14 +172,19 @@ def match_replies(
     from hygiene.store import replies as store
 
     stats = MatchStats()
-    new_in, new_out = store.key_new_messages(conn, account, _keys_for, _deadline_for(tz))
+    new_in, new_out = store.key_new_messages(conn, account, _keys_for, _deadline_for(tz), window=SUBJECT_WINDOW)
     stats.keyed = len(new_in) + len(new_out)
     new_in = sorted(set(new_in) | set(recheck))
     replies: list[tuple[int, int, datetime, str]] = []
     if new_in or new_out:
         waiting = store.waiting_ids(conn, account)
-        rows = store.key_matches(conn, inbound_ids=[i for i in new_in if i in waiting])
-        rows += store.key_matches(conn, outbound_ids=new_out)
+        if len(waiting) <= len(new_in) + len(new_out):
+            # A first run, or few messages waiting: looking at every waiting message against
+            # all replies is cheaper than two passes that overlap.
+            rows = store.key_matches(conn, inbound_ids=sorted(waiting))
+        else:
+            rows = store.key_matches(conn, inbound_ids=[i for i in new_in if i in waiting])
+            rows += store.key_matches(conn, outbound_ids=new_out)
         found = _best(r for r in rows if r.inbound_id in waiting)
         flagged_at = store.answered_flag_times(conn, list(found))
         replies = [

@@ -118,12 +118,13 @@ def check(app: AppContext, no_poll: bool, as_json: bool, account: str | None, ve
     if not no_poll:
         _poll_first(app, account)
     _match(app)
+    verbose = verbose_flag or app.verbose
     with app.engine().connect() as conn:
-        report = check_report(conn, app.config(), now, account)
+        report = check_report(conn, app.config(), now, account, with_totals=verbose and not as_json)
     if as_json:
         print_json(check_dict(report))
     else:
-        text = render_check(report, _zone(app), verbose=verbose_flag or app.verbose)
+        text = render_check(report, _zone(app), verbose=verbose)
         if text:
             click.echo(text)
     if report.exit_code:

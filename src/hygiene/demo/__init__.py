@@ -101,7 +101,7 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
                         mark_replied(conn, ids[mid], at)
                         manual += 1
             with engine.connect() as conn:
-                report = check_report(conn, config, now, account)
+                report = check_report(conn, config, now, account, with_totals=True)
                 by_rule, seconds = reply_summary(conn, account)
                 counts = _direction_counts(conn, account)
                 states = _states(conn, account, report, {"replied": REPLIED, "dismissed": DISMISSED, "none": NO_REPLY_NEEDED})

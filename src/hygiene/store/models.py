@@ -175,6 +175,8 @@ class ThreadKey(Base):
     key: Mapped[str] = mapped_column(String(400))
     #: the message's received_at (for outbound: when it was sent)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: inbound subject keys only: a reply must come before this (at + 14 days) to count
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def utcnow() -> datetime:

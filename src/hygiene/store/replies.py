@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, true, update
@@ -36,7 +36,13 @@ DeadlineFn = Callable[[Any], tuple[datetime, str] | None]
 
 
 def key_new_messages(
-    conn: Connection, account: str | None, keys_for: KeysFn, deadline_for: DeadlineFn, *, batch: int = 2000
+    conn: Connection,
+    account: str | None,
+    keys_for: KeysFn,
+    deadline_for: DeadlineFn,
+    *,
+    window: timedelta,
+    batch: int = 2000,
 ) -> tuple[list[int], list[int]]:
     """Compute thread keys (and stated deadlines) of the messages not keyed yet.
 
@@ -72,7 +78,15 @@ def key_new_messages(
         for row in rows:
             for kind, key in keys_for(row):
                 key_rows.append(
-                    {"message_id": row.id, "account": row.account, "direction": row.direction, "kind": kind, "key": key, "at": row.received_at}
+                    {
+                        "message_id": row.id,
+                        "account": row.account,
+                        "direction": row.direction,
+                        "kind": kind,
+                        "key": key,
+                        "at": row.received_at,
+                        "window_end": row.received_at + window if kind == "subj" and row.direction == "inbound" else None,
+                    }
                 )
             stated = deadline_for(row)
             marks.append(
@@ -143,6 +157,8 @@ def key_matches(
                 o.key == i.key,
                 o.direction == "outbound",
                 or_(o.at > i.at, i.kind == "mid"),
+                # Subject matches only within the window: bounds the join on common subjects.
+                or_(i.window_end.is_(None), o.at <= i.window_end),
             ),
         )
         .where(i.direction == "inbound", i.kind != "tref")
@@ -236,7 +252,17 @@ def answer_thread_siblings(conn: Connection, answered_ids: Sequence[int]) -> int
     base = (
         select(y.message_id, ym.received_at, xm.replied_at, xm.reply_message_id, xm.reply_source)
         .select_from(x)
-        .join(y, and_(y.account == x.account, y.key == x.key, y.direction == "inbound", y.message_id != x.message_id))
+        .join(
+            y,
+            and_(
+                y.account == x.account,
+                y.key == x.key,
+                y.direction == "inbound",
+                y.message_id != x.message_id,
+                # A shared subject ties two messages only within the subject window.
+                or_(y.window_end.is_(None), x.at <= y.window_end),
+            ),
+        )
         .join(xm, xm.id == x.message_id)
         .join(ym, ym.id == y.message_id)
         .where(
@@ -288,7 +314,7 @@ def off_list_counts(conn: Connection, account: str | None = None) -> dict[str, i
         select(
             func.count(Message.replied_at),
             func.count(Message.dismissed_at),
-        ).where(Message.needs_reply == true(), Message.direction == "inbound"),
+        ).where(Message.needs_reply == true()),
         account,
     )
     replied, dismissed = conn.execute(query).one()
