@@ -29,14 +29,14 @@ SUBJECTS_EN = ["Where is my order?", "Return request", "Item arrived damaged", "
 def fill(url: str, total: int, seed: int = 7) -> dict[str, int]:
     """About 55 % inbound (buyers, Seller Support, account health, notifications) and the
     seller's replies, over two years; a few hundred recent messages still await a reply."""
-    from sqlalchemy import insert
+    from sqlalchemy import Table, insert
 
     from hygiene.store.db import open_database
     from hygiene.store.models import Message
 
     rnd = random.Random(seed)
     engine = open_database(url)
-    table = Message.__table__
+    table: Table = Message.__table__  # type: ignore[assignment]
     rows: list[dict[str, object]] = []
     counts = {"inbound": 0, "outbound": 0, "awaiting": 0}
     n = 0
@@ -100,7 +100,7 @@ def fill(url: str, total: int, seed: int = 7) -> dict[str, int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or '').splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--keep", type=Path, help="keep the database in this directory")
     args = parser.parse_args()

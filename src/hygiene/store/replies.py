@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, true, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, or_, select, true, update
 from sqlalchemy.orm import aliased
 
 from hygiene.store.models import Message, ThreadKey
 
 CHUNK = 500
 
-_M = Message.__table__
-_K = ThreadKey.__table__
+_M: Table = Message.__table__  # type: ignore[assignment]
+_K: Table = ThreadKey.__table__  # type: ignore[assignment]
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -177,7 +177,7 @@ def answered_flag_times(conn: Connection, ids: Sequence[int]) -> dict[int, datet
         query = select(Message.id, Message.replied_at).where(
             Message.id.in_(chunk), Message.reply_source == "answered_flag"
         )
-        found.update({mid: at for mid, at in conn.execute(query)})
+        found.update({mid: at for mid, at in conn.execute(query) if at is not None})
     return found
 
 
@@ -277,7 +277,7 @@ def answer_thread_siblings(conn: Connection, answered_ids: Sequence[int]) -> int
     best: dict[int, dict[str, Any]] = {}
     for chunk in _chunks(sorted(set(answered_ids))):
         for y_id, received_at, at, reply_id, source in conn.execute(base.where(x.message_id.in_(chunk))):
-            if y_id in best and best[y_id]["b_at"] <= at:
+            if at is None or (y_id in best and best[y_id]["b_at"] <= at):
                 continue
             best[y_id] = {"b_id": y_id, "b_at": at, "b_reply": reply_id, "b_source": source, "b_rule": "thread", "b_seconds": _seconds(received_at, at)}
     _write_replies(conn, list(best.values()))
