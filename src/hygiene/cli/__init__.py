@@ -8,7 +8,6 @@ imports inside its functions.
 from __future__ import annotations
 
 import importlib
-import sys
 import traceback
 from typing import Any
 
