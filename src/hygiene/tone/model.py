@@ -1,0 +1,108 @@
+"""The shapes a tone check returns: shared by the scorer, the appeal checks and the CLI.
+
+Kept free of heavy imports: ``hygiene tone`` must start in well under 150 ms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Verdict = Literal["ok", "review", "block"]
+Language = Literal["ja", "en"]
+Kind = Literal["reply", "appeal"]
+
+#: finding kinds that harm a message (they carry a suggested rewording)
+HARM_KINDS = (
+    "insult",
+    "threat",
+    "demand",
+    "complaint",
+    "accusing_question",
+    "emotional_typography",
+    "plain_form",
+    "long_sentence",
+)
+#: finding kinds that count in the message's favour (reported, never harmful)
+POLITE_KINDS = ("greeting", "self_identification", "gratitude", "apology", "cushion", "closing", "polite_form")
+#: finding kinds produced by the appeal (plan of action) structure checks
+APPEAL_KINDS = (
+    "appeal_missing_summary",
+    "appeal_missing_points",
+    "appeal_missing_root_cause",
+    "appeal_missing_actions_taken",
+    "appeal_missing_prevention",
+    "appeal_missing_evidence",
+    "appeal_apology_only",
+    "appeal_questions_decision",
+    "appeal_asks_why",
+    "appeal_money_complaint",
+    "appeal_length",
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One passage worth the writer's attention. ``start``/``end`` are character offsets into
+    the checked text (``text[start:end] == self.text``); ``line``/``column`` are 1-based."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+    message: str
+    suggestion: str | None = None
+    line: int = 1
+    column: int = 1
+    #: how much this finding weighs in the score (0 for purely informative ones)
+    weight: float = 0.0
+
+    @property
+    def harmful(self) -> bool:
+        return self.kind in HARM_KINDS or self.kind in APPEAL_KINDS
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
+
+@dataclass
+class ToneResult:
+    #: 0-100, 100 courteous and businesslike
+    score: int
+    verdict: Verdict
+    language: Language
+    kind: Kind
+    #: 0..1 strength of politeness markers
+    politeness: float
+    #: 0..1 strength of harms
+    aggression: float
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return {"ok": 0, "review": 3, "block": 4}[self.verdict]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "verdict": self.verdict,
+            "language": self.language,
+            "kind": self.kind,
+            "politeness": round(self.politeness, 3),
+            "aggression": round(self.aggression, 3),
+            "findings": [f.as_json() for f in self.findings],
+        }
+
+
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
