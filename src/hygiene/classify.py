@@ -36,14 +36,16 @@ def _any_glob(addresses: list[str], patterns: tuple[str, ...]) -> bool:
     return any(fnmatchcase(a, p) for a in addresses for p in patterns)
 
 
-def rule_matches(rule: ClassifyRule, msg: ParsedMessage) -> bool:
+def rule_matches(rule: ClassifyRule, msg: ParsedMessage, *, headers_only: bool = False) -> bool:
+    """Whether ``rule`` matches; with ``headers_only`` a body condition counts as met (the
+    body is not fetched yet)."""
     if rule.from_ and not _any_glob([msg.from_addr], rule.from_):
         return False
     if rule.to and not _any_glob(msg.to_addrs + msg.cc_addrs, rule.to):
         return False
     if rule.subject and not _regex(rule.subject).search(msg.subject):
         return False
-    if rule.body and not _regex(rule.body).search(msg.body_text):
+    if rule.body and not headers_only and not _regex(rule.body).search(msg.body_text):
         return False
     return True
 
@@ -70,3 +72,19 @@ def classify(
     if config.keep_other:
         return Classification(INBOUND, "other", config.needs_reply.get("other", False))
     return None
+
+
+def could_keep(
+    headers: ParsedMessage,
+    config: Config,
+    *,
+    folder_role: str = "inbox",
+    own_addresses: frozenset[str] = frozenset(),
+) -> bool:
+    """From the headers alone: could :func:`classify` keep this message once the body is
+    read? The poller fetches bodies only for these (most of a seller's mailbox is not Amazon)."""
+    if config.keep_other:
+        return True
+    if is_outbound(headers, folder_role, own_addresses):
+        return _any_glob(headers.to_addrs + headers.cc_addrs, config.outbound_to)
+    return any(rule_matches(rule, headers, headers_only=True) for rule in config.rules)

@@ -542,7 +542,7 @@ def _parse_classify(top: _Table) -> tuple[tuple[ClassifyRule, ...], tuple[str, .
             raise t.error("category", "rule has no condition", "add from, to, subject or body")
         parsed.append(
             ClassifyRule(
-                category=category,  # type: ignore[arg-type]
+                category=category,
                 from_=tuple(p.lower() for p in from_),
                 to=tuple(p.lower() for p in to),
                 subject=t.get_str("subject"),

@@ -69,7 +69,7 @@ def parse_when(text: str, *, option: str, base: datetime | None = None) -> datet
         settings: dict[str, Any] = {"RETURN_AS_TIMEZONE_AWARE": True, "TO_TIMEZONE": "UTC"}
         if base is not None:
             settings["RELATIVE_BASE"] = base.replace(tzinfo=None)
-        value = dateparser.parse(text, settings=settings)  # type: ignore[arg-type]
+        value = dateparser.parse(text, settings=settings)
         if value is None:
             raise HygieneError(f"{option}: cannot read {text!r} as a time", 'use ISO-8601 such as "2026-11-24T09:00:00+09:00"')
     if value.tzinfo is None:

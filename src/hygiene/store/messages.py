@@ -198,3 +198,40 @@ def uids_by_folder(conn: Connection, account: str, folder: str, uidvalidity: int
 def iter_chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def stored_flags(conn: Connection, account: str, folder: str, uidvalidity: int) -> dict[int, tuple[int, str]]:
+    """uid → (message id, stored flag text) for one folder generation."""
+    rows = conn.execute(
+        select(Message.uid, Message.id, Message.flags).where(
+            Message.account == account, Message.folder == folder, Message.uidvalidity == uidvalidity
+        )
+    )
+    return {uid: (mid, flags or "") for uid, mid, flags in rows if uid is not None}
+
+
+def update_flags(conn: Connection, changes: Sequence[tuple[int, str, bool, bool]], now: datetime) -> None:
+    """Write changed server flags: (message id, flag text, \\Seen, \\Answered). A newly seen
+    \\Answered keeps the first time it was seen: the reply time when no reply mail exists."""
+    if not changes:
+        return
+    from sqlalchemy import bindparam, case
+
+    conn.execute(
+        update(_TABLE)
+        .where(_TABLE.c.id == bindparam("b_id"))
+        .values(
+            flags=bindparam("b_flags"),
+            seen=bindparam("b_seen"),
+            answered=bindparam("b_answered"),
+            answered_seen_at=case(
+                (_TABLE.c.answered_seen_at.is_not(None), _TABLE.c.answered_seen_at),
+                (bindparam("b_answered") == True, bindparam("b_now")),  # noqa: E712 - SQL expression
+                else_=None,
+            ),
+        ),
+        [
+            {"b_id": mid, "b_flags": flags, "b_seen": seen, "b_answered": answered, "b_now": now}
+            for mid, flags, seen, answered in changes
+        ],
+    )

@@ -1,0 +1,522 @@
+"""The IMAP poller: read-only, incremental, batched.
+
+Never changes the seller's mailbox: every folder is opened with EXAMINE (read-only select)
+and every body is fetched with BODY.PEEK, so \\Seen is never set. Sync state per folder is
+UIDVALIDITY + the highest UID synced (+ HIGHESTMODSEQ with CONDSTORE): a second poll with no
+new mail fetches no bodies, and a UIDVALIDITY change rescans the folder without duplicating
+rows (messages are deduplicated by their bytes). Each batch of messages and the folder's
+progress are written in one transaction, so a run cut off mid-way leaves consistent data and
+the next run continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import ssl
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+from sqlalchemy import Engine
+
+from hygiene.classify import could_keep
+from hygiene.config import AccountConfig, Config
+from hygiene.errors import HygieneError, MailSourceError
+from hygiene.mail import parse
+from hygiene.mail.ingest import RawMessage, build_row, flag_state
+from hygiene.paths import state_home
+from hygiene.store.messages import (
+    folder_state,
+    iter_chunks,
+    save_folder_state,
+    store_rows,
+    stored_flags,
+    update_flags,
+)
+
+#: The usual names of the Sent folder, for servers without RFC 6154 special-use flags
+#: (compared case-insensitively, after the hierarchy separator is normalised to "/").
+SENT_NAMES = (
+    "sent",
+    "sent items",
+    "sent messages",
+    "sent mail",
+    "[gmail]/sent mail",
+    "[google mail]/sent mail",
+    "inbox/sent",
+    "inbox/sent items",
+    "inbox/sent messages",
+    "送信済み",
+    "送信済みメール",
+    "送信済みアイテム",
+    "送信箱",
+    "送信済みトレイ",
+)
+#: How many UIDs go into one FETCH of flags (a UID list, kept under servers' line limits).
+FLAG_CHUNK = 4000
+HEADER_ITEMS = ["BODY.PEEK[HEADER]", "FLAGS", "INTERNALDATE"]
+
+_parse_headers: Callable[[bytes], parse.ParsedMessage] = getattr(parse, "parse_headers", parse.parse_message)
+
+
+class PollBusy(HygieneError):
+    """Another poll of the same account holds its lock (an overlapping cron run)."""
+
+
+class Progress(Protocol):
+    def start_folder(self, account: str, folder: str, total: int) -> None: ...
+
+    def advance(self, n: int) -> None: ...
+
+    def end_folder(self) -> None: ...
+
+
+@dataclass
+class FolderResult:
+    name: str
+    role: str
+    #: messages stored for the first time
+    new: int = 0
+    #: messages whose bodies were fetched
+    fetched: int = 0
+    #: new messages no classification rule keeps (headers only were fetched)
+    skipped: int = 0
+    #: stored messages whose server flags changed (e.g. \\Answered set later)
+    flag_changes: int = 0
+    #: UIDVALIDITY changed (or --full): the folder was read again from the start
+    rescanned: bool = False
+
+
+@dataclass
+class PollResult:
+    account: str
+    folders: list[FolderResult] = field(default_factory=list)
+    seconds: float = 0.0
+    replies_found: int = 0
+
+    def summary(self) -> str:
+        """``jp: INBOX +123, Sent +45 in 2.1 s``"""
+        parts = [f"{f.name} +{f.new}" for f in self.folders] or ["no folders"]
+        return f"{self.account}: {', '.join(parts)} in {self.seconds:.1f} s"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.account,
+            "ok": True,
+            "seconds": round(self.seconds, 3),
+            "replies_found": self.replies_found,
+            "folders": [asdict(f) for f in self.folders],
+        }
+
+
+# -- connection ---------------------------------------------------------------------------
+
+
+def connect(account: AccountConfig) -> IMAPClient:
+    """A logged-in client, or MailSourceError saying which account and what failed."""
+    where = f"{account.host}:{account.port}"
+    password = account.password()  # config errors surface before any network traffic
+    try:
+        context = ssl.create_default_context() if account.tls in ("ssl", "starttls") else None
+        client = IMAPClient(
+            account.host,
+            port=account.port,
+            ssl=account.tls == "ssl",
+            ssl_context=context,
+            timeout=account.timeout,
+        )
+        if account.tls == "starttls":
+            client.starttls(context)
+    except (IMAPClientError, OSError) as exc:
+        raise MailSourceError(
+            f"{account.name}: cannot connect to {where}: {_reason(exc)}",
+            "check host, port and tls in the config, and the network",
+        ) from None
+    try:
+        client.login(account.username, password)
+    except LoginError as exc:
+        _close(client)
+        raise MailSourceError(
+            f"{account.name}: login failed for {account.username} at {where}: {_reason(exc)}",
+            "check the username and password (for Gmail and many providers: an app password)",
+        ) from None
+    except (IMAPClientError, OSError) as exc:
+        _close(client)
+        raise MailSourceError(f"{account.name}: login to {where} failed: {_reason(exc)}") from None
+    # Aware UTC datetimes for INTERNALDATE, not the local naive ones imapclient defaults to.
+    client.normalise_times = False
+    return client
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, bytes):  # pragma: no cover - imaplib sometimes carries bytes
+        text = exc.decode(errors="replace")
+    text = re.sub(r"^b['\"](.*)['\"]$", r"\1", text)
+    return text or exc.__class__.__name__
+
+
+def _close(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # already broken: nothing more to say than the first error
+        try:
+            client.shutdown()
+        except Exception:
+            pass
+
+
+# -- folders ------------------------------------------------------------------------------
+
+
+def find_sent_folder(folders: Sequence[tuple[tuple[bytes, ...], bytes | None, str]], configured: str | None) -> str | None:
+    """The Sent folder: the ``sent_folder`` key when set, else the RFC 6154 \\Sent flag,
+    else a usual name. None when there is none."""
+    names = [name for _, _, name in folders]
+    if configured:
+        return configured if configured in names else None
+    for flags, _, name in folders:
+        if any(f.lower() == b"\\sent" for f in flags):
+            return name
+    by_name: dict[str, str] = {}
+    for _, delimiter, name in folders:
+        key = name.replace(delimiter.decode(), "/") if delimiter else name
+        by_name.setdefault(key.lower(), name)
+    for candidate in SENT_NAMES:
+        if candidate in by_name:
+            return by_name[candidate]
+    return None
+
+
+def folders_to_sync(client: IMAPClient, account: AccountConfig) -> list[tuple[str, str]]:
+    """(folder, role) pairs: the configured inbox folders, then the Sent folder."""
+    listing = client.list_folders()
+    names = {name for _, _, name in listing}
+    out: list[tuple[str, str]] = []
+    for name in account.folders:
+        if name not in names and name.upper() != "INBOX":
+            raise MailSourceError(
+                f"{account.name}: folder {name!r} does not exist on {account.host}",
+                f"fix accounts[{account.index}].folders in the config (the server has: {', '.join(sorted(names))})",
+            )
+        out.append((name, "inbox"))
+    sent = find_sent_folder(listing, account.sent_folder)
+    if account.sent_folder and sent is None:
+        raise MailSourceError(
+            f"{account.name}: sent_folder {account.sent_folder!r} does not exist on {account.host}",
+            f"fix accounts[{account.index}].sent_folder in the config",
+        )
+    if sent is not None and sent not in account.folders:
+        out.append((sent, "sent"))
+    return out
+
+
+# -- the poll -----------------------------------------------------------------------------
+
+
+@contextmanager
+def account_lock(name: str) -> Iterator[None]:
+    """One poll per account at a time on this machine (overlapping cron runs)."""
+    directory = state_home() / "locks"
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    fd = os.open(directory / f"{safe}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            raise PollBusy(
+                f"{name}: another poll of this account is running{f' (pid {holder})' if holder else ''}",
+                "it syncs the same mail; nothing to do",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def poll_account(
+    engine: Engine,
+    config: Config,
+    account: AccountConfig,
+    *,
+    now: datetime | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
+    match: bool = True,
+) -> PollResult:
+    """Sync one account's folders into the database; then match replies (``match``).
+
+    Raises MailSourceError (network, login, protocol) after recording it as the folder's last
+    error, PollBusy when another poll holds the account, ConfigError for a bad password setup.
+    """
+    now = now or datetime.now(UTC)
+    started = time.perf_counter()
+    result = PollResult(account.name)
+    flagged_ids: list[int] = []
+    with account_lock(account.name):
+        current: list[str] = []
+        try:
+            client = connect(account)
+        except MailSourceError as exc:
+            _record_error(engine, account, None, str(exc), now)
+            raise
+        try:
+            for name, role in folders_to_sync(client, account):
+                current[:] = [name]
+                folder = _sync_folder(client, engine, config, account, name, role, now=now, full=full, progress=progress, flagged_ids=flagged_ids)
+                result.folders.append(folder)
+        except (IMAPClientError, OSError) as exc:
+            where = f"{current[0]}: " if current else ""
+            message = f"{account.name}: {where}connection to {account.host}:{account.port} failed: {_reason(exc)}"
+            _record_error(engine, account, current[0] if current else None, message, now)
+            raise MailSourceError(message, "the next poll continues where this one stopped") from None
+        except MailSourceError as exc:
+            _record_error(engine, account, current[0] if current else None, str(exc), now)
+            raise
+        finally:
+            _close(client)
+    if match:
+        result.replies_found = _match(engine, config, account.name, flagged_ids)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _match(engine: Engine, config: Config, account: str, recheck: list[int]) -> int:
+    from hygiene.threads import match_replies
+    from hygiene.views.check import zone
+
+    with engine.begin() as conn:
+        stats = match_replies(conn, account, tz=zone(config.timezone), recheck=recheck)
+    return sum(stats.by_rule.values())
+
+
+def _record_error(engine: Engine, account: AccountConfig, folder: str | None, message: str, now: datetime) -> None:
+    """Keep the failure for ``hygiene status``; on the failing folder, or on every folder of
+    the account when the connection itself failed."""
+    from hygiene.store.messages import all_folder_states
+
+    try:
+        with engine.begin() as conn:
+            names = [folder] if folder else [s.name for s in all_folder_states(conn) if s.account == account.name and s.role != "import"]
+            for name in names or list(account.folders):
+                save_folder_state(conn, account.name, name, last_error=message, last_error_at=now)
+    except Exception:  # the database being unavailable too must not hide the first error
+        pass
+
+
+def _sync_folder(
+    client: IMAPClient,
+    engine: Engine,
+    config: Config,
+    account: AccountConfig,
+    name: str,
+    role: str,
+    *,
+    now: datetime,
+    full: bool,
+    progress: Progress | None,
+    flagged_ids: list[int],
+) -> FolderResult:
+    result = FolderResult(name, role)
+    info = client.select_folder(name, readonly=True)  # EXAMINE: nothing on the server changes
+    uidvalidity = int(info[b"UIDVALIDITY"])
+    uidnext = int(info.get(b"UIDNEXT", 0)) or None
+    modseq = info.get(b"HIGHESTMODSEQ")
+    highestmodseq = int(modseq) if modseq is not None else None
+    exists = int(info.get(b"EXISTS", 0))
+
+    with engine.connect() as conn:
+        state = folder_state(conn, account.name, name)
+    rescan = full or state is None or state.uidvalidity != uidvalidity
+    result.rescanned = rescan and state is not None and state.uidvalidity is not None
+    last_uid = 0 if rescan or state is None else state.highest_uid
+
+    if not rescan and state is not None and last_uid and exists:
+        changed = _sync_flags(client, engine, account.name, name, uidvalidity, last_uid, state.highestmodseq, highestmodseq, now)
+        result.flag_changes = len(changed)
+        flagged_ids.extend(changed)
+
+    new_uids: list[int] = []
+    if exists and (uidnext is None or uidnext > last_uid + 1):
+        new_uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
+
+    own = account.own_addresses()
+    if progress and new_uids:
+        progress.start_folder(account.name, name, len(new_uids))
+    try:
+        for chunk in iter_chunks(new_uids, config.batch_size):
+            rows = _fetch_batch(client, config, account, name, role, uidvalidity, chunk, own, now, result)
+            with engine.begin() as conn:  # the batch and the folder's progress, or nothing
+                new, _ = store_rows(conn, rows)
+                save_folder_state(conn, account.name, name, role=role, uidvalidity=uidvalidity, highest_uid=max(chunk))
+            result.new += new
+            if progress:
+                progress.advance(len(chunk))
+    finally:
+        if progress and new_uids:
+            progress.end_folder()
+
+    with engine.begin() as conn:
+        values: dict[str, Any] = {
+            "role": role,
+            "uidvalidity": uidvalidity,
+            "last_sync_at": now,
+            "last_error": None,
+            "last_error_at": None,
+            "highestmodseq": highestmodseq,
+        }
+        if rescan and not new_uids:
+            values["highest_uid"] = 0
+        save_folder_state(conn, account.name, name, **values)
+    return result
+
+
+def _fetch_batch(
+    client: IMAPClient,
+    config: Config,
+    account: AccountConfig,
+    folder: str,
+    role: str,
+    uidvalidity: int,
+    uids: Sequence[int],
+    own: frozenset[str],
+    now: datetime,
+    result: FolderResult,
+) -> list[dict[str, Any]]:
+    """Headers first; bodies only of messages a rule could keep. Returns the rows to store."""
+    heads = client.fetch(list(uids), HEADER_ITEMS)
+    wanted: list[int] = []
+    for uid in uids:
+        data = heads.get(uid)
+        if data is None:  # expunged since the search
+            continue
+        header = data.get(b"BODY[HEADER]") or b""
+        if could_keep(_parse_headers(header), config, folder_role=role, own_addresses=own):
+            wanted.append(uid)
+        else:
+            result.skipped += 1
+    if not wanted:
+        return []
+    bodies = client.fetch(wanted, ["BODY.PEEK[]"])
+    rows: list[dict[str, Any]] = []
+    for uid in wanted:
+        body = bodies.get(uid, {}).get(b"BODY[]")
+        if body is None:
+            continue
+        result.fetched += 1
+        head = heads[uid]
+        raw = RawMessage(
+            data=bytes(body),
+            folder=folder,
+            role=role,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            internal_date=_aware(head.get(b"INTERNALDATE")),
+            flags=_flag_names(head.get(b"FLAGS", ())),
+        )
+        try:
+            row, _ = build_row(raw, account.name, config, now, own_addresses=own)
+        except Exception as exc:  # a parser bug must not stop the sync: keep what we know
+            row = _fallback_row(raw, account.name, config, now, exc, own)
+        if row is not None:
+            rows.append(row)
+        else:
+            result.skipped += 1
+    return rows
+
+
+def _fallback_row(raw: RawMessage, account: str, config: Config, now: datetime, exc: Exception, own: frozenset[str]) -> dict[str, Any] | None:
+    """When full parsing failed: the row the headers alone give, with a parse note."""
+    header, _, _ = raw.data.partition(b"\r\n\r\n")
+    row, _ = build_row(RawMessage(**{**raw.__dict__, "data": header}), account, config, now, own_addresses=own)
+    if row is None:
+        return None
+    from hygiene.mail.ingest import fingerprint
+
+    row.update(
+        fingerprint=fingerprint(raw.data),
+        size=len(raw.data),
+        parse_note=f"body could not be parsed ({exc.__class__.__name__}: {exc}); headers only",
+    )
+    return row
+
+
+def _sync_flags(
+    client: IMAPClient,
+    engine: Engine,
+    account: str,
+    folder: str,
+    uidvalidity: int,
+    last_uid: int,
+    old_modseq: int | None,
+    new_modseq: int | None,
+    now: datetime,
+) -> list[int]:
+    """Pick up flag changes on stored messages (\\Answered set later). With CONDSTORE only
+    what changed since the last HIGHESTMODSEQ is fetched; unchanged modseq costs nothing."""
+    if old_modseq is not None and new_modseq is not None and new_modseq == old_modseq:
+        return []
+    with engine.connect() as conn:
+        stored = stored_flags(conn, account, folder, uidvalidity)
+    if not stored:
+        return []
+    modifiers = [f"CHANGEDSINCE {old_modseq}"] if old_modseq is not None and new_modseq is not None else None
+    changes: list[tuple[int, str, bool, bool]] = []
+    for chunk in iter_chunks(sorted(stored), FLAG_CHUNK):
+        for uid, data in client.fetch(list(chunk), ["FLAGS"], modifiers=modifiers).items():
+            if uid not in stored or b"FLAGS" not in data:
+                continue
+            text, seen, answered = flag_state(_flag_names(data[b"FLAGS"]))
+            mid, before = stored[uid]
+            if text != before:
+                changes.append((mid, text, seen, answered))
+    if changes:
+        with engine.begin() as conn:
+            update_flags(conn, changes, now)
+    return [mid for mid, *_ in changes]
+
+
+def _flag_names(flags: Sequence[bytes | str]) -> tuple[str, ...]:
+    # \Recent belongs to the session, not the message.
+    names = (f.decode() if isinstance(f, bytes) else str(f) for f in flags)
+    return tuple(sorted(n for n in names if n.lower() != "\\recent"))
+
+
+def _aware(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def poll_accounts(
+    engine: Engine,
+    config: Config,
+    accounts: Sequence[AccountConfig],
+    *,
+    now: datetime | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
+    on_result: Callable[[PollResult | HygieneError, AccountConfig], None] | None = None,
+) -> list[PollResult | HygieneError]:
+    """Poll each account in turn; one account failing does not stop the others."""
+    out: list[PollResult | HygieneError] = []
+    for account in accounts:
+        item: PollResult | HygieneError
+        try:
+            item = poll_account(engine, config, account, now=now, full=full, progress=progress)
+        except HygieneError as exc:
+            item = exc
+        out.append(item)
+        if on_result:
+            on_result(item, account)
+    return out

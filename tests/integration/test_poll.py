@@ -1,0 +1,273 @@
+"""The poller against a real Dovecot: read-only, incremental, resumable, and clear on failure."""
+
+from __future__ import annotations
+
+import email.header
+import email.utils
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from hygiene.cli import cli
+from hygiene.config import load_config
+from hygiene.errors import MailSourceError
+from hygiene.mail.imap import PollBusy, account_lock, poll_account
+from hygiene.store.db import open_database
+from hygiene.store.messages import folder_state
+from hygiene.store.models import Message
+from tests.dovecot import Dovecot
+
+NOW = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
+BUYER = "k4m2x9q1@marketplace.amazon.co.jp"
+PERF = "seller-performance@amazon.co.jp"
+
+
+def eml(
+    sender: str,
+    to: str,
+    subject: str,
+    body: str = "本文です。",
+    *,
+    mid: str,
+    hours_ago: float = 5,
+    charset: str = "utf-8",
+    extra: str = "",
+    content_type: str = "text/plain",
+) -> bytes:
+    date = email.utils.format_datetime(NOW - timedelta(hours=hours_ago))
+    subject_header = email.header.Header(subject, charset).encode()
+    head = (
+        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject_header}\r\nDate: {date}\r\n"
+        f"Message-ID: <{mid}>\r\n{extra}MIME-Version: 1.0\r\n"
+        f"Content-Type: {content_type}; charset={charset}\r\n"
+    )
+    if charset.lower() == "iso-2022-jp":
+        return (head + "Content-Transfer-Encoding: 7bit\r\n\r\n").encode() + body.encode("iso-2022-jp") + b"\r\n"
+    return (head + "Content-Transfer-Encoding: 8bit\r\n\r\n").encode() + body.encode(charset) + b"\r\n"
+
+
+def seed(box: Dovecot) -> None:
+    """A small seller mailbox: two Amazon messages, a newsletter, a reply in Sent."""
+    box.append("INBOX", eml(BUYER, box.user, "商品が届きません", mid="q1@amazon", hours_ago=30))
+    box.append(
+        "INBOX",
+        eml(PERF, box.user, "【重要】アカウント健全性について", mid="p1@amazon", hours_ago=10),
+        flags=["\\Seen"],
+    )
+    box.append("INBOX", eml("news@shop.example.com", box.user, "今週のセール", mid="n1@shop"))
+    box.append(
+        "Sent",
+        eml(box.user, BUYER, "Re: 商品が届きません", "ご連絡ありがとうございます。", mid="r1@shop", hours_ago=28, extra="In-Reply-To: <q1@amazon>\r\n"),
+        flags=["\\Seen"],
+    )
+
+
+def stored(url: str) -> list[Any]:
+    engine = open_database(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(select(Message).order_by(Message.folder, Message.uid)))
+    finally:
+        engine.dispose()
+
+
+def run_poll(config_path: Path, now: datetime = NOW, **kwargs: Any) -> Any:
+    config = load_config(config_path, required=True)
+    engine = open_database(config.database.url)
+    try:
+        return poll_account(engine, config, config.accounts[0], now=now, **kwargs)
+    finally:
+        engine.dispose()
+
+
+def db_url(config_path: Path) -> str:
+    return load_config(config_path, required=True).database.url
+
+
+def test_poll_keeps_amazon_mail_and_replies_and_changes_nothing_on_the_server(mailbox: Dovecot, imap_config: Path) -> None:
+    seed(mailbox)
+    before = {folder: mailbox.flags(folder) for folder in ("INBOX", "Sent")}
+    result = run_poll(imap_config)
+    after = {folder: mailbox.flags(folder) for folder in ("INBOX", "Sent")}
+    assert after == before  # EXAMINE + BODY.PEEK: not even \Seen was set
+    assert not any(b"\\Seen" in f for f in before["INBOX"].values() if f == ())
+    assert [(f.name, f.role, f.new) for f in result.folders] == [("INBOX", "inbox", 2), ("Sent", "sent", 1)]
+    assert result.folders[0].skipped == 1  # the newsletter: headers read, body never fetched
+    assert re.fullmatch(r"jp: INBOX \+2, Sent \+1 in \d+\.\d s", result.summary())
+    rows = stored(db_url(imap_config))
+    by_mid = {r.message_id: r for r in rows}
+    assert set(by_mid) == {"<q1@amazon>", "<p1@amazon>", "<r1@shop>"}
+    q1 = by_mid["<q1@amazon>"]
+    assert (q1.direction, q1.category, q1.needs_reply) == ("inbound", "buyer", True)
+    assert q1.subject == "商品が届きません" and q1.body_text.strip() == "本文です。"
+    assert q1.uid is not None and q1.uidvalidity == mailbox.uidvalidity("INBOX")
+    assert q1.internal_date is not None and q1.received_at == NOW - timedelta(hours=30)
+    assert q1.seen is False and by_mid["<p1@amazon>"].seen is True
+    assert by_mid["<p1@amazon>"].category == "account_health"
+    assert by_mid["<r1@shop>"].direction == "outbound"
+    assert q1.raw is None  # raw bytes are not kept unless the config asks
+    # reply matching ran after the poll
+    assert q1.replied_at == NOW - timedelta(hours=28) and q1.reply_rule == "references"
+
+
+def test_a_second_poll_fetches_no_bodies(mailbox: Dovecot, imap_config: Path) -> None:
+    seed(mailbox)
+    run_poll(imap_config)
+    first_sessions = len(mailbox.session_stats())
+    again = run_poll(imap_config, now=NOW + timedelta(minutes=5))
+    assert [(f.new, f.fetched, f.skipped) for f in again.folders] == [(0, 0, 0), (0, 0, 0)]
+    # Dovecot's own accounting of the second session: no header or body bytes were sent.
+    last = mailbox.session_stats()[first_sessions:]
+    assert last and all("hdr_bytes=0" in line and "body_bytes=0" in line for line in last), last
+    assert len(stored(db_url(imap_config))) == 3
+
+
+def test_new_mail_and_a_later_answered_flag_are_picked_up(mailbox: Dovecot, imap_config: Path) -> None:
+    seed(mailbox)
+    run_poll(imap_config)
+    mailbox.append("INBOX", eml(BUYER, mailbox.user, "返品について", mid="q2@amazon", hours_ago=2))
+    # The seller answers p1 from another mail program: the server sets \Answered.
+    uid_p1 = next(uid for uid, flags in mailbox.flags("INBOX").items() if b"\\Seen" in flags)
+    mailbox.set_flags("INBOX", [uid_p1], ["\\Answered"])
+    later = NOW + timedelta(hours=1)
+    result = run_poll(imap_config, now=later)
+    assert result.folders[0].new == 1 and result.folders[0].flag_changes == 1
+    rows = {r.message_id: r for r in stored(db_url(imap_config))}
+    p1 = rows["<p1@amazon>"]
+    assert p1.answered is True and p1.answered_seen_at == later
+    assert p1.replied_at == later and p1.reply_source == "answered_flag"
+    assert rows["<q2@amazon>"].answered is False
+
+
+def test_uidvalidity_change_rescans_without_duplicates(mailbox: Dovecot, imap_config: Path) -> None:
+    seed(mailbox)
+    run_poll(imap_config)
+    old_validity = mailbox.uidvalidity("Sent")
+    sent = [r for r in stored(db_url(imap_config)) if r.folder == "Sent"]
+    mailbox.recreate("Sent")  # e.g. the provider migrated the mailbox
+    mailbox.append(
+        "Sent",
+        eml(mailbox.user, BUYER, "Re: 商品が届きません", "ご連絡ありがとうございます。", mid="r1@shop", hours_ago=28, extra="In-Reply-To: <q1@amazon>\r\n"),
+        flags=["\\Seen"],
+    )
+    mailbox.append("Sent", eml(mailbox.user, PERF, "改善計画のご提出", mid="r2@shop", hours_ago=1))
+    assert mailbox.uidvalidity("Sent") != old_validity
+    result = run_poll(imap_config, now=NOW + timedelta(hours=1))
+    sent_result = result.folders[1]
+    assert sent_result.rescanned and sent_result.new == 1
+    rows = [r for r in stored(db_url(imap_config)) if r.folder == "Sent"]
+    assert sorted(r.message_id for r in rows) == ["<r1@shop>", "<r2@shop>"]
+    r1 = next(r for r in rows if r.message_id == "<r1@shop>")
+    assert r1.id == sent[0].id and r1.uidvalidity == mailbox.uidvalidity("Sent")
+
+
+def test_a_run_cut_off_mid_way_resumes_without_gaps_or_duplicates(
+    mailbox: Dovecot, imap_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(7):
+        mailbox.append("INBOX", eml(BUYER, mailbox.user, f"注文 {i}", mid=f"m{i}@amazon", hours_ago=10 - i))
+    imap_config.write_text(imap_config.read_text() + "\n[poll]\nbatch_size = 2\n")
+    from imapclient import IMAPClient
+
+    original = IMAPClient.fetch
+    calls = {"n": 0}
+
+    def fetch_then_drop(self: IMAPClient, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 5:  # the third batch's header fetch: the network goes away
+            self._imap.sock.shutdown(2)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(IMAPClient, "fetch", fetch_then_drop)
+    with pytest.raises(MailSourceError) as failed:
+        run_poll(imap_config)
+    assert "jp: INBOX: connection to 127.0.0.1" in str(failed.value)
+    url = db_url(imap_config)
+    assert sorted(r.message_id for r in stored(url)) == [f"<m{i}@amazon>" for i in range(4)]
+    engine = open_database(url)
+    with engine.connect() as conn:
+        state = folder_state(conn, "jp", "INBOX")
+    engine.dispose()
+    assert state is not None and state.highest_uid == 4 and state.last_error and "connection" in state.last_error
+
+    monkeypatch.setattr(IMAPClient, "fetch", original)
+    result = run_poll(imap_config, now=NOW + timedelta(minutes=1))
+    assert result.folders[0].new == 3
+    rows = stored(url)
+    assert sorted(r.message_id for r in rows) == [f"<m{i}@amazon>" for i in range(7)]
+    assert sorted(r.uid for r in rows) == list(range(1, 8))
+
+
+def test_overlapping_polls_of_one_account_do_not_run_twice(mailbox: Dovecot, imap_config: Path) -> None:
+    seed(mailbox)
+    with account_lock("jp"):
+        with pytest.raises(PollBusy):
+            run_poll(imap_config)
+        result = CliRunner().invoke(cli, ["poll"])
+    assert result.exit_code == 0
+    assert "another poll of this account is running" in result.stderr
+    assert stored(db_url(imap_config)) == []
+
+
+def test_cli_poll_prints_one_summary_line_and_status_shows_folders(mailbox: Dovecot, imap_config: Path) -> None:
+    seed(mailbox)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["poll"], env={"HYGIENE_NOW": NOW.isoformat()})
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(r"jp: INBOX \+2, Sent \+1 in \d+\.\d s\n", result.stdout)
+    status = runner.invoke(cli, ["status", "--json"])
+    data = json.loads(status.stdout)
+    folders = {f["name"]: f for f in data["accounts"][0]["folders"]}
+    assert data["accounts"][0]["name"] == "jp"
+    assert folders["INBOX"]["messages"] == 2 and folders["Sent"]["messages"] == 1
+    assert folders["INBOX"]["uidvalidity"] == mailbox.uidvalidity("INBOX")
+    assert folders["INBOX"]["last_sync_at"] and folders["INBOX"]["last_error"] is None
+    again = runner.invoke(cli, ["poll", "--json"])
+    payload = json.loads(again.stdout)
+    assert payload["accounts"][0]["ok"] and [f["new"] for f in payload["accounts"][0]["folders"]] == [0, 0]
+
+
+def test_login_failure_is_one_line_exit_1_and_recorded(mailbox: Dovecot, imap_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed(mailbox)
+    CliRunner().invoke(cli, ["poll"])
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", "wrong")
+    result = CliRunner().invoke(cli, ["poll"])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hygiene: error: jp: login failed for " + mailbox.user)
+    assert "Traceback" not in result.output + result.stderr
+    status = json.loads(CliRunner().invoke(cli, ["status", "--json"]).stdout)
+    assert all("login failed" in f["last_error"] for f in status["accounts"][0]["folders"])
+
+
+def test_unreachable_server_is_one_line_exit_1(imap_config: Path) -> None:
+    from tests.servers import free_port
+
+    imap_config.write_text(re.sub(r"port = \d+", f"port = {free_port()}", imap_config.read_text()))
+    result = CliRunner().invoke(cli, ["poll"])
+    assert result.exit_code == 1
+    assert re.fullmatch(r"hygiene: error: jp: cannot connect to 127\.0\.0\.1:\d+: .+\n", result.stderr)
+
+
+def test_japanese_encodings_survive_the_trip_through_imap(mailbox: Dovecot, imap_config: Path) -> None:
+    cases = {
+        "iso-2022-jp": "【重要】出品制限のお知らせ",
+        "shift_jis": "お問い合わせの件",
+        "euc-jp": "返品リクエスト",
+        "utf-8": "配送状況の確認",
+    }
+    for i, (charset, subject) in enumerate(cases.items()):
+        body = f"{subject}について、72時間以内にご対応ください。"
+        mailbox.append("INBOX", eml(PERF, mailbox.user, subject, body, mid=f"e{i}@amazon", charset=charset))
+    run_poll(imap_config)
+    rows = {r.message_id: r for r in stored(db_url(imap_config))}
+    for i, subject in enumerate(cases.values()):
+        row = rows[f"<e{i}@amazon>"]
+        assert row.subject == subject
+        assert f"{subject}について、72時間以内にご対応ください。" in row.body_text
