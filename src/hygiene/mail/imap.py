@@ -61,9 +61,14 @@ SENT_NAMES = (
 )
 #: How many UIDs go into one FETCH of flags (a UID list, kept under servers' line limits).
 FLAG_CHUNK = 4000
-HEADER_ITEMS = ["BODY.PEEK[HEADER]", "FLAGS", "INTERNALDATE"]
+#: Phase one fetches only header literals (cheap to lex); phase two what the kept ones need.
+HEADER_ITEMS = ["BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT)]"]
+BODY_ITEMS = ["BODY.PEEK[]", "FLAGS", "INTERNALDATE"]
 
-_parse_headers: Callable[[bytes], parse.ParsedMessage] = getattr(parse, "parse_headers", parse.parse_message)
+#: Just what classification looks at, for the header prefilter.
+HEADER_FIELDS = b"BODY[HEADER.FIELDS (FROM TO CC SUBJECT)]"
+_ADDRESS = re.compile(rb"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
+_FIELD = re.compile(rb"^(from|to|cc|subject):[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 
 
 class PollBusy(HygieneError):
@@ -152,6 +157,12 @@ def connect(account: AccountConfig) -> IMAPClient:
         raise MailSourceError(f"{account.name}: login to {where} failed: {_reason(exc)}") from None
     # Aware UTC datetimes for INTERNALDATE, not the local naive ones imapclient defaults to.
     client.normalise_times = False
+    try:
+        if client.has_capability("CONDSTORE") and client.has_capability("ENABLE"):
+            # EXAMINE then reports HIGHESTMODSEQ: an unchanged folder costs no flag fetch.
+            client.enable("CONDSTORE")
+    except (IMAPClientError, OSError):
+        pass  # without CONDSTORE the poller falls back to a plain FLAGS fetch
     return client
 
 
@@ -400,21 +411,21 @@ def _fetch_batch(
         data = heads.get(uid)
         if data is None:  # expunged since the search
             continue
-        header = data.get(b"BODY[HEADER]") or b""
-        if could_keep(_parse_headers(header), config, folder_role=role, own_addresses=own):
+        header = data.get(HEADER_FIELDS) or b""
+        if could_keep(quick_headers(header), config, folder_role=role, own_addresses=own):
             wanted.append(uid)
         else:
             result.skipped += 1
     if not wanted:
         return []
-    bodies = client.fetch(wanted, ["BODY.PEEK[]"])
+    bodies = client.fetch(wanted, BODY_ITEMS)
     rows: list[dict[str, Any]] = []
     for uid in wanted:
-        body = bodies.get(uid, {}).get(b"BODY[]")
-        if body is None:
+        head = bodies.get(uid, {})
+        body = head.get(b"BODY[]")
+        if body is None:  # expunged between the two fetches
             continue
         result.fetched += 1
-        head = heads[uid]
         raw = RawMessage(
             data=bytes(body),
             folder=folder,
@@ -433,6 +444,37 @@ def _fetch_batch(
         else:
             result.skipped += 1
     return rows
+
+
+def quick_headers(block: bytes) -> parse.ParsedMessage:
+    """From, To, Cc and Subject read cheaply, for the prefilter only: addresses by pattern (a
+    superset is harmless: the full parse decides), the subject decoded. Never raises."""
+    out = parse.ParsedMessage()
+    for match in _FIELD.finditer(block):
+        name, value = match.group(1).lower(), match.group(2)
+        if name == b"subject":
+            out.subject = _decode_subject(value)
+            continue
+        addresses = [a.decode("ascii", "replace").lower() for a in _ADDRESS.findall(value)]
+        if name == b"from":
+            out.from_addr = addresses[0] if addresses else ""
+        elif name == b"to":
+            out.to_addrs += addresses
+        else:
+            out.cc_addrs += addresses
+    return out
+
+
+def _decode_subject(value: bytes) -> str:
+    text = re.sub(rb"\r?\n[ \t]", b" ", value).decode("utf-8", "replace").strip()
+    if "=?" not in text:
+        return text
+    from email.header import decode_header, make_header
+
+    try:
+        return str(make_header(decode_header(text)))
+    except Exception:  # a malformed encoded-word: the raw text still matches most rules
+        return text
 
 
 def _fallback_row(raw: RawMessage, account: str, config: Config, now: datetime, exc: Exception, own: frozenset[str]) -> dict[str, Any] | None:
