@@ -1,0 +1,142 @@
+"""``hygiene check`` as cron runs it: poll a real Dovecot first, then say what awaits a reply.
+
+Messages at known ages (Date headers relative to the frozen clock) cover every state, each
+reply-matching rule, the server's \\Answered flag, stated deadlines in Japanese and English,
+manual marking, exit codes and silence on a quiet day."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from tests.dovecot import Dovecot
+from tests.integration.test_poll import BUYER, NOW, PERF, eml
+
+SUPPORT = "seller-support@amazon.co.jp"
+NOW_ENV = {"HYGIENE_NOW": NOW.isoformat()}
+
+
+def buyer(n: int) -> str:
+    return f"buyer{n:04d}@marketplace.amazon.co.jp"
+
+
+def check(*args: str) -> Result:
+    from hygiene.cli import cli
+
+    return CliRunner().invoke(cli, ["check", *args], env=NOW_ENV)
+
+
+def test_check_polls_then_lists_every_state_and_rule(mailbox: Dovecot, imap_config: Path) -> None:
+    imap_config.write_text('timezone = "Asia/Tokyo"\n' + imap_config.read_text())
+    me = mailbox.user
+    inbox = [
+        eml(buyer(1), me, "サイズについて質問", mid="pending@a", hours_ago=2),
+        eml(buyer(2), me, "色違いはありますか", mid="duesoon@a", hours_ago=20),
+        eml(SUPPORT, me, "ケースID: 12345678901 のご連絡", mid="late@a", hours_ago=30),
+        eml(PERF, me, "出品者パフォーマンスに関するお知らせ", mid="critical@a", hours_ago=50),
+        eml(PERF, me, "重要なお知らせ", "12時間以内にご返信ください。", mid="stated-ja@a", hours_ago=10),
+        eml("account-health@amazon.com", me, "Policy warning", "Please respond within 12 hours.", mid="stated-en@a", hours_ago=13),
+        eml(buyer(3), me, "届いていません", mid="rule-a@a", hours_ago=10),
+        eml(buyer(4), me, "注文 503-1234567-7654321 について", mid="rule-b@a", hours_ago=10),
+        eml(buyer(5), me, "Question about size", mid="rule-c@a", hours_ago=10),
+        eml(buyer(6), me, "返品したい", mid="flag@a", hours_ago=30),
+        eml(buyer(7), me, "配送先の変更", mid="manual@a", hours_ago=40),
+        eml("no-reply@amazon.co.jp", me, "ご注文の商品を発送しました", mid="notice@a", hours_ago=60),
+    ]
+    for data in inbox:
+        mailbox.append("INBOX", data)
+    sent = [
+        eml(me, buyer(3), "Re: 届いていません", "確認いたします。", mid="r-a@shop", hours_ago=9, extra="In-Reply-To: <rule-a@a>\r\n"),
+        eml(me, buyer(4), "発送のご連絡", "ご注文 503-1234567-7654321 は本日発送しました。", mid="r-b@shop", hours_ago=8),
+        eml(me, buyer(5), "RE:  Question about　size", "We have it in M and L.", mid="r-c@shop", hours_ago=9),
+        # A vacation responder is not a reply (Amazon does not count it either).
+        eml(me, buyer(2), "自動返信: 色違いはありますか", "不在です。", mid="auto@shop", hours_ago=19, extra="Auto-Submitted: auto-replied\r\n"),
+    ]
+    for data in sent:
+        mailbox.append("Sent", data, flags=["\\Seen"])
+    # The seller answered buyer 6 from the webmail: the server set \Answered.
+    flagged_uid = sorted(mailbox.flags("INBOX"))[9]
+    mailbox.set_flags("INBOX", [flagged_uid], ["\\Answered"])
+    before = mailbox.flags("INBOX")
+
+    result = check("--json")
+    assert result.exit_code == 4, result.output + result.stderr
+    assert mailbox.flags("INBOX") == before  # check's poll changed nothing on the server
+    data = json.loads(result.stdout)
+    states = {item["subject"]: item["state"] for item in data["items"]}
+    assert states == {
+        "出品者パフォーマンスに関するお知らせ": "critical",
+        "ケースID: 12345678901 のご連絡": "late",
+        "Policy warning": "critical",  # past the stated 12 hours: Amazon's own hard limit
+        "配送先の変更": "late",  # 40 h: past due (24 h), before critical (48 h)
+        "色違いはありますか": "due_soon",
+        "重要なお知らせ": "due_soon",  # stated 12時間以内: 2 h left
+        "サイズについて質問": "pending",
+    }
+    assert data["counts"] == {"critical": 2, "late": 2, "due_soon": 2, "pending": 1}
+    sources = {item["subject"]: item["deadline_source"] for item in data["items"]}
+    assert sources["重要なお知らせ"] == "stated: 12時間以内"
+    assert sources["Policy warning"].startswith("stated")
+
+    # Each matching rule answered its message; the reply times are kept.
+    from sqlalchemy import select
+
+    from hygiene.config import load_config
+    from hygiene.store.db import open_database
+    from hygiene.store.models import Message
+
+    engine = open_database(load_config(imap_config).database.url)
+    with engine.connect() as conn:
+        rows = {r.message_id: r for r in conn.execute(select(Message))}
+    engine.dispose()
+    assert rows["<rule-a@a>"].reply_rule == "references" and rows["<rule-a@a>"].response_seconds == 3600
+    assert rows["<rule-b@a>"].reply_rule == "order_id" and rows["<rule-b@a>"].response_seconds == 7200
+    assert rows["<rule-c@a>"].reply_rule == "subject"
+    assert rows["<flag@a>"].reply_source == "answered_flag"
+    assert rows["<duesoon@a>"].replied_at is None  # the auto-reply did not count
+
+    # Answered in Seller Central: marked by hand, gone from the list; exit 4 stays (critical).
+    manual_id = rows["<manual@a>"].id
+    from hygiene.cli import cli
+
+    marked = CliRunner().invoke(cli, ["replied", str(manual_id), "--at", "2026-11-19T10:00:00+09:00"], env=NOW_ENV)
+    assert marked.exit_code == 0, marked.output + marked.stderr
+    again = check("--json", "--no-poll")
+    assert "配送先の変更" not in {i["subject"] for i in json.loads(again.stdout)["items"]}
+    assert again.exit_code == 4 and json.loads(again.stdout)["counts"]["late"] == 1
+
+    # Human output: most urgent first, one line per message.
+    text = check("--no-poll").stdout
+    assert text.startswith("2026-11-20 09:00 JST: 6 messages await a reply (2 critical, 1 late, 2 due soon, 1 pending)")
+    text = text.split("\n\n", 1)[1]
+    assert text.index("CRITICAL") < text.index("LATE") < text.index("due soon") < text.index("pending")
+
+
+def test_quiet_day_prints_nothing_and_exits_0(mailbox: Dovecot, imap_config: Path) -> None:
+    mailbox.append("INBOX", eml(BUYER, mailbox.user, "在庫はありますか", mid="q@a", hours_ago=3))
+    mailbox.append("INBOX", eml("no-reply@amazon.co.jp", mailbox.user, "発送のお知らせ", mid="n@a", hours_ago=50))
+    mailbox.append("Sent", eml(mailbox.user, BUYER, "Re: 在庫はありますか", "ございます。", mid="r0@shop", hours_ago=2, extra="In-Reply-To: <q@a>\r\n"))
+    mailbox.append("INBOX", eml(PERF, mailbox.user, "ご確認のお願い", mid="p@a", hours_ago=30))
+    mailbox.append(
+        "Sent",
+        eml(mailbox.user, PERF, "Re: ご確認のお願い", "承知いたしました。", mid="r@shop", hours_ago=29, extra="References: <p@a>\r\n"),
+    )
+    result = check()
+    assert result.exit_code == 0
+    assert result.stdout == "" and result.stderr == ""
+
+
+def test_a_failed_poll_is_reported_and_check_goes_on(mailbox: Dovecot, imap_config: Path) -> None:
+    mailbox.append("INBOX", eml(PERF, mailbox.user, "至急ご確認ください", mid="late@a", hours_ago=30))
+    assert check("--json").exit_code == 3  # polled and found late
+    import re
+
+    from tests.servers import free_port
+
+    imap_config.write_text(re.sub(r"port = \d+", f"port = {free_port()}", imap_config.read_text()))
+    result = check()
+    assert result.exit_code == 3  # still late, from what the database holds
+    assert "poll jp: jp: cannot connect" in result.stderr and "checking what the database has" in result.stderr
+    assert "至急ご確認ください" in result.stdout
