@@ -271,3 +271,16 @@ def test_japanese_encodings_survive_the_trip_through_imap(mailbox: Dovecot, imap
         row = rows[f"<e{i}@amazon>"]
         assert row.subject == subject
         assert f"{subject}について、72時間以内にご対応ください。" in row.body_text
+
+
+def test_poll_into_postgresql_and_sqlite_alike(mailbox: Dovecot, imap_config: Path, database_url: str) -> None:
+    """Agencies keep many sellers in PostgreSQL: the same poll, the same rows, the same resume."""
+    imap_config.write_text(re.sub(r'url = ".*"', f'url = "{database_url}"', imap_config.read_text()))
+    seed(mailbox)
+    first = run_poll(imap_config)
+    again = run_poll(imap_config, now=NOW + timedelta(minutes=5))
+    assert [f.new for f in first.folders] == [2, 1] and [f.new for f in again.folders] == [0, 0]
+    rows = stored(database_url)
+    assert sorted(r.message_id for r in rows) == ["<p1@amazon>", "<q1@amazon>", "<r1@shop>"]
+    q1 = next(r for r in rows if r.message_id == "<q1@amazon>")
+    assert q1.received_at == NOW - timedelta(hours=30) and q1.reply_rule == "references"
