@@ -92,3 +92,61 @@ def create_pg_database(prefix: str) -> str:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return f"{prefix}/{name}"
+
+
+class CuttingProxy:
+    """A TCP proxy on a free loopback port that drops the connection (both ways, at once) when
+    the client sends its ``nth`` command containing ``marker``: a network failure mid-sync,
+    at a chosen point of the protocol, with real sockets."""
+
+    def __init__(self, target_port: int, marker: bytes, nth: int) -> None:
+        import threading
+
+        self.target_port = target_port
+        self.marker = marker
+        self.nth = nth
+        self.seen = 0
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = int(self.listener.getsockname()[1])
+        self._stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self._stop:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            pair = (client, upstream)
+            threading.Thread(target=self._pump, args=(client, upstream, pair, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, pair, False), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, pair: tuple[socket.socket, socket.socket], from_client: bool) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if from_client and self.marker in data:
+                    self.seen += data.count(self.marker)
+                    if self.seen >= self.nth:
+                        break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in pair:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self.listener.close()
