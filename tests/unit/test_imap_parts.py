@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hygiene.config import default_config
 from hygiene.classify import could_keep
+from hygiene.config import default_config
 from hygiene.mail.imap import HEADER_FIELDS, _uid_fetch, find_sent_folder, quick_headers
 
 
