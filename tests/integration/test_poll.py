@@ -278,3 +278,32 @@ def test_poll_into_postgresql_and_sqlite_alike(mailbox: Dovecot, imap_config: Pa
     assert sorted(r.message_id for r in rows) == ["<p1@amazon>", "<q1@amazon>", "<r1@shop>"]
     q1 = next(r for r in rows if r.message_id == "<q1@amazon>")
     assert q1.received_at == NOW - timedelta(hours=30) and q1.reply_rule == "references"
+
+
+def test_the_example_config_against_a_real_server(mailbox: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 2's "done when": the example config pointed at a server, poll twice, status."""
+    example = (Path(__file__).parents[2] / "config.example.toml").read_text()
+    config = (
+        example.replace('host = "imap.example.jp"', 'host = "127.0.0.1"')
+        .replace("port = 993 ", f"port = {mailbox.port} ")
+        .replace('tls = "ssl" ', 'tls = "none"')
+        .replace('username = "shop@example.jp"', f'username = "{mailbox.user}"')
+        .replace('url = "sqlite:////home/me/.local/share/hygiene/hygiene.db"', f'url = "sqlite:///{tmp_path / "h.db"}"')
+    )
+    assert f"port = {mailbox.port}" in config and 'tls = "none"' in config and str(tmp_path) in config
+    path = tmp_path / "config.toml"
+    path.write_text(config)
+    monkeypatch.setenv("HYGIENE_CONFIG", str(path))
+    monkeypatch.setenv("JP_IMAP_PASSWORD", mailbox.password)
+    seed(mailbox)
+    before = {folder: mailbox.flags(folder) for folder in ("INBOX", "Sent")}
+    runner = CliRunner()
+    first = runner.invoke(cli, ["poll"])
+    second = runner.invoke(cli, ["poll"])
+    assert first.exit_code == second.exit_code == 0, first.output + first.stderr
+    assert first.stdout.startswith("jp: INBOX +2, Sent +1 in ")
+    assert second.stdout.startswith("jp: INBOX +0, Sent +0 in ")
+    status = runner.invoke(cli, ["status"])
+    assert status.exit_code == 0 and "INBOX" in status.stdout and "Sent" in status.stdout
+    assert {folder: mailbox.flags(folder) for folder in ("INBOX", "Sent")} == before
+    assert (tmp_path / "h.db").exists()
