@@ -125,5 +125,31 @@ def build_row(
         "parse_note": parsed.parse_note,
         "raw": raw.data if config.database.keep_raw else None,
         "stored_at": now,
+        # every row carries the same keys: batches are inserted with one statement
+        "tone_score": None,
+        "tone_verdict": None,
     }
+    if kind.direction == "outbound" and not parsed.auto_reply:
+        row["tone_score"], row["tone_verdict"] = sent_tone(parsed.body_text, config)
     return row, parsed
+
+
+def sent_tone(body: str, config: Config) -> tuple[float | None, str | None]:
+    """The tone of what the seller actually wrote (the quoted original left out), so the
+    history shows how the seller sounds. (None, None) when there is nothing to score."""
+    from hygiene.mail.quoting import own_text
+
+    text = own_text(body)
+    if not text:
+        return None, None
+    try:
+        from hygiene.tone import check_tone
+    except ImportError:  # the scorer is optional at this layer
+        return None, None
+    result = check_tone(
+        text[:20_000],
+        extra_aggressive=config.tone.extra_aggressive,
+        extra_polite=config.tone.extra_polite,
+        allow=config.tone.allow,
+    )
+    return float(result.score), result.verdict
