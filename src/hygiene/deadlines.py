@@ -95,7 +95,8 @@ def _add_business_days(start: datetime, days: int, tz: tzinfo) -> datetime:
 
 def _relative(text: str, received_at: datetime, tz: tzinfo) -> list[StatedDeadline]:
     found: list[StatedDeadline] = []
-    for m in _JA_SPAN.finditer(text):
+    # Substring guards first: most mail states no deadline, and the patterns are costly.
+    for m in _JA_SPAN.finditer(text) if "以内" in text or "内に" in text else ():
         n, unit = int(m.group(1)), m.group(2)
         if n == 0:
             continue
@@ -104,7 +105,7 @@ def _relative(text: str, received_at: datetime, tz: tzinfo) -> list[StatedDeadli
         else:
             at = received_at + timedelta(hours=n * _UNIT_HOURS[unit])
         found.append(StatedDeadline(at, m.group(0)))
-    for m in _EN_SPAN.finditer(text):
+    for m in _EN_SPAN.finditer(text) if "within" in text.lower() else ():
         n, unit = int(m.group(1)), m.group(2).lower()
         if n == 0:
             continue
@@ -150,14 +151,16 @@ def _ja_date(text: str, received: date) -> date | None:
 
 def _absolute(text: str, received_at: datetime, tz: tzinfo) -> list[StatedDeadline]:
     found: list[StatedDeadline] = []
-    for m in _EN_DATE.finditer(text):
+    lowered = text.lower()
+    english = any(word in lowered for word in ("by", "before", "until", "later than"))
+    for m in _EN_DATE.finditer(text) if english else ():
         day = _parse_date(m.group(2), received_at, ["en"])
         if day is None:
             continue
         # "before <day>" ends when that day starts; "by/until <day>" at its end.
         end = time(0, 0) if m.group(1).lower() == "before" else time(23, 59, 59)
         found.append(StatedDeadline(datetime.combine(day, end, tz).astimezone(UTC), m.group(0)))
-    for m in _JA_DATE.finditer(text):
+    for m in _JA_DATE.finditer(text) if "まで" in text or "迄" in text else ():
         day = _ja_date(m.group(1), received_at.astimezone(tz).date())
         if day is None:
             continue
