@@ -34,7 +34,10 @@ state_dir = {base}/state
 log_path = {base}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{base}/tls/cert.pem
+ssl_key = <{base}/tls/key.pem
+ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = dovenull
@@ -57,7 +60,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service anvil {{
@@ -107,6 +111,9 @@ class Dovecot:
     base: Path
     port: int
     uid: int
+    #: implicit-TLS port (the plain ``port`` also offers STARTTLS); the certificate, made for
+    #: 127.0.0.1 by a throwaway CA, is ``ca_file``
+    imaps_port: int
     gid: int
     process: subprocess.Popen[bytes] | None = None
     user: str = USER
@@ -132,7 +139,10 @@ class Dovecot:
         # passwd-file by its mtime, too coarse for users added within the same second.
         users = [self.user] + [f"seller{i}@example.jp" for i in range(1, SPARE_USERS + 1)]
         (self.base / "passwd").write_text("".join(f"{u}:{{PLAIN}}{self.password}::::::\n" for u in users))
-        self._conf.write_text(_CONFIG.format(base=self.base, port=self.port, uid=self.uid, gid=self.gid))
+        self._make_certificate()
+        self._conf.write_text(
+            _CONFIG.format(base=self.base, port=self.port, imaps_port=self.imaps_port, uid=self.uid, gid=self.gid)
+        )
         binary = dovecot_binary()
         assert binary is not None
         self.process = subprocess.Popen(
@@ -144,6 +154,26 @@ class Dovecot:
                 err = self.process.stderr.read()
             self.stop()
             raise RuntimeError(f"dovecot did not start: {err.decode(errors='replace')} {self.log()[-2000:]}")
+
+    @property
+    def ca_file(self) -> Path:
+        return self.base / "tls" / "cert.pem"
+
+    def _make_certificate(self) -> None:
+        """A self-signed certificate for 127.0.0.1 (the tests trust it through ca_file)."""
+        tls = self.base / "tls"
+        if (tls / "cert.pem").exists():
+            return
+        tls.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout", str(tls / "key.pem"), "-out", str(tls / "cert.pem"),
+            ],
+            check=True,
+            capture_output=True,
+        )
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -163,7 +193,7 @@ class Dovecot:
         """The handle of spare user ``seller<number>`` (a fresh, empty mailbox)."""
         assert 1 <= number <= SPARE_USERS, "raise SPARE_USERS"
         user = f"seller{number}@example.jp"
-        other = Dovecot(base=self.base, port=self.port, uid=self.uid, gid=self.gid, user=user, password=self.password)
+        other = Dovecot(base=self.base, port=self.port, imaps_port=self.imaps_port, uid=self.uid, gid=self.gid, user=user, password=self.password)
         other.process = self.process
         return other
 
@@ -259,6 +289,6 @@ def start_dovecot(base: Path | None = None) -> Dovecot:
     """Start a Dovecot for one test session (caller stops it)."""
     nobody = pwd.getpwnam("nobody")
     base = base or Path(tempfile.mkdtemp(prefix="hygiene-dovecot-"))
-    server = Dovecot(base=base, port=free_port(), uid=nobody.pw_uid, gid=nobody.pw_gid)
+    server = Dovecot(base=base, port=free_port(), imaps_port=free_port(), uid=nobody.pw_uid, gid=nobody.pw_gid)
     server.start()
     return server

@@ -114,6 +114,8 @@ class AccountConfig:
     sent_folder: str | None = None
     addresses: tuple[str, ...] = ()
     timeout: float = 30.0
+    #: a CA bundle to trust instead of the system's (a self-hosted server, a private CA)
+    ca_file: Path | None = None
     #: index in the ``accounts`` array, for error messages
     index: int = 0
     config_path: Path | None = None
@@ -345,6 +347,7 @@ ACCOUNT_KEYS = (
     "sent_folder",
     "addresses",
     "timeout",
+    "ca_file",
 )
 
 
@@ -502,11 +505,24 @@ def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:
                 sent_folder=t.get_str("sent_folder"),
                 addresses=t.get_str_list("addresses") or (),
                 timeout=t.get_number("timeout", 30.0),
+                ca_file=_ca_file(t, path),
                 index=i,
                 config_path=path,
             )
         )
     return tuple(accounts)
+
+
+def _ca_file(t: _Table, config_path: Path | None) -> Path | None:
+    value = t.get_str("ca_file")
+    if value is None:
+        return None
+    found = Path(value).expanduser()
+    if not found.is_absolute() and config_path is not None:
+        found = config_path.parent / found  # relative to the config file, not the cwd
+    if not found.is_file():
+        raise t.error("ca_file", f"no such file: {found}", "give the path of a PEM CA bundle, or remove the key")
+    return found
 
 
 def _parse_classify(top: _Table) -> tuple[tuple[ClassifyRule, ...], tuple[str, ...]]:

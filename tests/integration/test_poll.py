@@ -307,3 +307,20 @@ def test_the_example_config_against_a_real_server(mailbox: Dovecot, tmp_path: Pa
     assert status.exit_code == 0 and "INBOX" in status.stdout and "Sent" in status.stdout
     assert {folder: mailbox.flags(folder) for folder in ("INBOX", "Sent")} == before
     assert (tmp_path / "h.db").exists()
+
+
+@pytest.mark.parametrize("tls", ["ssl", "starttls"])
+def test_tls_and_starttls_verify_the_server_certificate(mailbox: Dovecot, imap_config: Path, tls: str) -> None:
+    port = mailbox.imaps_port if tls == "ssl" else mailbox.port
+    plain = imap_config.read_text()
+    with_tls = re.sub(r"port = \d+", f"port = {port}", plain).replace('tls = "none"', f'tls = "{tls}"')
+    seed(mailbox)
+    # Without trusting the self-signed certificate the poll refuses to talk to the server.
+    imap_config.write_text(with_tls)
+    refused = CliRunner().invoke(cli, ["poll"])
+    assert refused.exit_code == 1
+    assert "jp: cannot connect to 127.0.0.1" in refused.stderr and "CERTIFICATE_VERIFY_FAILED" in refused.stderr
+    imap_config.write_text(with_tls.replace("timeout = 10", f'timeout = 10\nca_file = "{mailbox.ca_file}"'))
+    result = CliRunner().invoke(cli, ["poll"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("jp: INBOX +2, Sent +1 in ")

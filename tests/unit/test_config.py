@@ -51,6 +51,7 @@ def test_defaults_for_minimal_account(tmp_path: Path) -> None:
         ("keep_othr = true\n" + GOOD, "keep_othr", "did you mean 'keep_other'"),
         (GOOD + '\n[deadlines.buyer]\ndue_hours = "soon"\n', "deadlines.buyer.due_hours", "must be a number"),
         ('[database]\nurl = "hygiene.db"\n', "database.url", "not a database URL"),
+        (GOOD + 'ca_file = "missing-ca.pem"\n', "accounts[0].ca_file", "no such file"),
     ],
 )
 def test_bad_config_names_file_key_and_fix(tmp_path: Path, text: str, key: str, fragment: str) -> None:
@@ -112,3 +113,9 @@ def test_starter_config_is_private_and_valid(tmp_path: Path) -> None:
     assert load_config(path).accounts[0].name == "jp"
     with pytest.raises(ConfigError, match="already exists"):
         write_starter_config(path)
+
+
+def test_ca_file_is_read_relative_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    config = load_config(write(tmp_path, GOOD + 'ca_file = "ca.pem"\n'))
+    assert config.accounts[0].ca_file == tmp_path / "ca.pem"

@@ -135,7 +135,10 @@ def connect(account: AccountConfig) -> IMAPClient:
     where = f"{account.host}:{account.port}"
     password = account.password()  # config errors surface before any network traffic
     try:
-        context = ssl.create_default_context() if account.tls in ("ssl", "starttls") else None
+        context = None
+        if account.tls in ("ssl", "starttls"):
+            # Certificates are always verified; ca_file trusts a private CA or a self-signed server.
+            context = ssl.create_default_context(cafile=str(account.ca_file) if account.ca_file else None)
         client = IMAPClient(
             account.host,
             port=account.port,
