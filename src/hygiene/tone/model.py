@@ -38,6 +38,7 @@ APPEAL_KINDS = (
     "appeal_asks_why",
     "appeal_money_complaint",
     "appeal_length",
+    "appeal_demand",
 )
 
 

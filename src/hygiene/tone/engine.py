@@ -1,0 +1,358 @@
+"""The tone scorer: lexicons and patterns (package data) over the text, a few structural
+signals (emotional typography, plain forms mixed into polite Japanese, overlong sentences),
+then one 0-100 score and a verdict.
+
+Kept free of heavy imports (stdlib only): ``hygiene tone`` must start in well under 150 ms.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from hygiene.tone.model import Finding, Kind, Language, ToneResult, Verdict, line_column
+
+DATA = Path(__file__).parent / "data"
+
+#: A message with neither politeness markers nor harms scores this.
+BASELINE = 66.0
+#: Politeness can add at most this much.
+POLITE_CAP = 34.0
+#: Verdict thresholds on the score.
+BLOCK_BELOW = 30
+REVIEW_BELOW = 60
+#: A harm at least this heavy makes the verdict at least "review".
+REVIEW_WEIGHT = 10.0
+#: Kinds that make a draft unsendable whatever else it says.
+BLOCKING_KINDS = ("insult", "threat")
+
+POLITE = ("greeting", "self_identification", "gratitude", "apology", "cushion", "closing", "polite_form")
+#: Harms that a negation just before them cancels ("this is not unacceptable").
+NEGATABLE = ("insult", "threat", "demand", "complaint", "accusing_question")
+
+_ACRONYMS = frozenset(
+    "ASIN FBA FBM SKU URL ID USA UK EU JP PDF CSV FAQ API SMS EMAIL OK UPS DHL USPS FEDEX VAT GST "
+    "TAX IMAP HTML ISBN UPC EAN GTIN LLC INC LTD CEO CFO COO CTO IP POA QA TV PC USB AM PM EST PST "
+    "UTC JST ETA TBD AMZ AWS NASA DVD CD LED AC DC FYI ASAP".split()
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    weight: float
+    pattern: re.Pattern[str]
+    message: str
+    suggestion: str | None
+
+
+def _compile(language: str, raw: str) -> re.Pattern[str]:
+    if raw.startswith("re:"):
+        source = raw[3:]
+    else:
+        source = re.escape(raw)
+        if language == "en":
+            source = rf"\b{source}\b"
+    flags = re.IGNORECASE | re.MULTILINE if language == "en" else re.MULTILINE
+    return re.compile(source, flags)
+
+
+@cache
+def lexicon(language: str) -> tuple[Entry, ...]:
+    """The language's entries from ``data/<language>.tsv`` (read once)."""
+    entries = []
+    for number, line in enumerate((DATA / f"{language}.tsv").read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 3:
+            raise ValueError(f"{language}.tsv:{number}: expected kind, weight, pattern[, message, suggestion]")
+        kind, weight, pattern = parts[0], float(parts[1]), parts[2]
+        message = parts[3] if len(parts) > 3 and parts[3] else ""
+        suggestion = parts[4] if len(parts) > 4 and parts[4] else None
+        entries.append(Entry(kind, weight, _compile(language, pattern), message, suggestion))
+    return tuple(entries)
+
+
+# -- language and masks -------------------------------------------------------------------
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+_LETTER = re.compile(r"[A-Za-z]")
+
+
+def detect_language(text: str) -> Language:
+    japanese = len(_JAPANESE.findall(text[:4000]))
+    latin = len(_LETTER.findall(text[:4000]))
+    return "ja" if japanese and japanese * 3 >= latin * 0.5 else "en"
+
+
+_QUOTED = re.compile(r"「[^「」]*」|『[^『』]*』|“[^“”]*”|\"[^\"\n]{1,400}\"|^[ \t]*>.*$", re.MULTILINE)
+#: Where a mail program starts quoting the original below the reply.
+_QUOTE_HEADER = re.compile(
+    r"^\s*(?:On\s.{4,200}\swrote:\s*$|-{2,}\s*(?:Original Message|Forwarded message|元のメッセージ)\s*-{2,}"
+    r"|\d{4}年\d{1,2}月\d{1,2}日.{0,40}\d{1,2}:\d{2}.{0,120}[:：]\s*$)",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+class _Spans:
+    """Sorted, non-overlapping character spans; membership by bisection."""
+
+    def __init__(self, spans: Sequence[tuple[int, int]]) -> None:
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        self.starts = [s for s, _ in merged]
+        self.spans = merged
+
+    def covers(self, start: int, end: int) -> bool:
+        i = bisect.bisect_right(self.starts, start) - 1
+        return i >= 0 and self.spans[i][0] <= start and end <= self.spans[i][1]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_right(self.starts, end) - 1
+        return i >= 0 and self.spans[i][1] > start
+
+
+def _quoted(text: str) -> _Spans:
+    """What the writer quotes (Amazon's words, the buyer's message): not the writer's tone."""
+    spans = [m.span() for m in _QUOTED.finditer(text)]
+    header = _QUOTE_HEADER.search(text)
+    if header and header.start() > 0:
+        spans.append((header.start(), len(text)))
+    return _Spans(spans)
+
+
+_EN_NEGATION = re.compile(r"\b(?:not|never|no|nor|hardly|without|n't)\b|n't\b", re.IGNORECASE)
+_EN_WORDS = re.compile(r"[\w']+")
+_JA_NEGATED = re.compile(r"^.{0,12}(?:わけでは|訳では|ことでは)(?:ない|なく|ありません|ございません)|^.{0,6}とは(?:思って|申して)(?:いません|おりません)")
+
+
+def _negated(text: str, start: int, end: int, language: str) -> bool:
+    if language == "en":
+        words = _EN_WORDS.findall(text[max(0, start - 40) : start])[-4:]
+        return any(_EN_NEGATION.search(w) for w in words)
+    return bool(_JA_NEGATED.match(text[end : end + 24]))
+
+
+# -- structural signals -------------------------------------------------------------------
+
+_TYPO = re.compile(r"[!！]{2,}|[?？]{2,}|[!！][?？]+|[?？][!！]+|(.)\1{3,}|ー{2,}|っ{2,}")
+_JA_EXCLAIM = re.compile(r"[!！]")
+_CAPS = re.compile(r"\b[A-Z][A-Z']{2,}\b")
+_SENTENCE_JA = re.compile(r"[^。！？!?\n]+[。！？!?]*")
+_SENTENCE_EN = re.compile(r"[^.!?\n]+[.!?]*")
+_BULLET = re.compile(r"^\s*(?:[・\-*●■◆○□◇※]|\d+[.)．）]|[（(]\d+[)）]|[①-⑳])")
+_POLITE_END = re.compile(
+    r"(?:です|ます|でした|ました|ません|ください|下さい|ございます|いたします|致します|でしょうか|ませんか|"
+    r"願います|幸いです|存じます|申し上げます|おります|ますか|ですか|ましょう|ませ|ございません|でございます|"
+    r"お願いします|くださいませ|と申します|承知しました|かしこまりました)"
+    r"(?:よ|ね|よね|が|けど|けれども|ので|から)?[、。！？!?\s」』）)…ー〜~]*$"
+)
+_PLAIN_END = re.compile(
+    r"(?:だ|だろ|だろう|じゃん|じゃねー?|ねーよ|ねぇよ|だよ|だぞ|だな|かよ|のか|んだ|やがれ|しろ|するな|くれ|よな|ぞ|ぜ|"
+    r"なよ|だって|ない|なかった|した|してる|ている|てる|った|たい|れる|める|せる|わかる|ある|いる|思う|する|なる|た|る|う|い|けど|の|よ|ね|な|さ|わ)"
+    r"[、。！？!?\s」』）)…ー〜~]*$"
+)
+
+
+def _structure(text: str, language: str, kind: str, quoted: _Spans) -> list[Finding]:
+    found: list[Finding] = []
+    for m in _TYPO.finditer(text):
+        if not quoted.covers(*m.span()):
+            found.append(_finding(text, "emotional_typography", m.start(), m.end(), 10.0,
+                                  "Emotional punctuation or stretched words read as shouting.",
+                                  "Use one 。 / . and plain words." if language == "ja" else "Use a single period and plain words."))
+    if language == "ja":
+        for m in _JA_EXCLAIM.finditer(text):
+            if not quoted.covers(*m.span()) and not _TYPO.match(text, max(0, m.start() - 1)):
+                found.append(_finding(text, "emotional_typography", m.start(), m.end(), 3.0,
+                                      "An exclamation mark is rare in Japanese business mail.", "「。」に置き換えてください。"))
+        found += _plain_forms(text, kind, quoted)
+    else:
+        caps = [m for m in _CAPS.finditer(text) if m.group(0).replace("'", "") not in _ACRONYMS and not quoted.covers(*m.span())]
+        for m in caps[:6]:
+            found.append(_finding(text, "emotional_typography", m.start(), m.end(), 8.0,
+                                  "Words in capitals read as shouting.", m.group(0).capitalize()))
+    found += _long_sentences(text, language, quoted)
+    return found
+
+
+def _plain_forms(text: str, kind: str, quoted: _Spans) -> list[Finding]:
+    polite = 0
+    plain: list[tuple[int, int]] = []
+    for m in _SENTENCE_JA.finditer(text):
+        sentence = m.group(0).strip()
+        if len(sentence) < 4 or quoted.overlaps(*m.span()):
+            continue
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if _BULLET.match(text[line_start : m.end()]):
+            continue  # bullet points are written in plain or noun style by convention
+        if _POLITE_END.search(sentence):
+            polite += 1
+        elif _PLAIN_END.search(sentence):
+            start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+            plain.append((start, start + len(sentence)))
+    if not plain or (polite == 0 and len(plain) < 2):
+        return []
+    message = (
+        "Plain form (だ・である / タメ口) in a polite message reads as rude."
+        if polite
+        else "No です・ます at all: to Amazon this reads as タメ口."
+    )
+    return [
+        _finding(text, "plain_form", s, e, 8.0 if polite else 10.0, message, "です・ます調に揃えてください（例: 〜です / 〜いたします）。")
+        for s, e in plain[:5]
+    ]
+
+
+def _long_sentences(text: str, language: str, quoted: _Spans) -> list[Finding]:
+    found = []
+    pattern = _SENTENCE_JA if language == "ja" else _SENTENCE_EN
+    for m in pattern.finditer(text):
+        sentence = m.group(0)
+        too_long = len(sentence.strip()) > 120 if language == "ja" else len(sentence.split()) > 40
+        if too_long and not quoted.overlaps(*m.span()):
+            start = m.start() + (len(sentence) - len(sentence.lstrip()))
+            found.append(_finding(text, "long_sentence", start, start + len(sentence.strip()), 4.0,
+                                  "An overlong sentence is hard to follow and reads as agitated.",
+                                  "2〜3文に分けてください。" if language == "ja" else "Split it into two or three sentences."))
+            if len(found) >= 3:
+                break
+    return found
+
+
+def _finding(text: str, kind: str, start: int, end: int, weight: float, message: str, suggestion: str | None) -> Finding:
+    line, column = line_column(text, start)
+    return Finding(kind, start, end, text[start:end], message, suggestion, line, column, weight)
+
+
+# -- the check ----------------------------------------------------------------------------
+
+
+def check_tone(
+    text: str,
+    lang: str = "auto",
+    kind: str = "reply",
+    *,
+    extra_aggressive: Sequence[str] = (),
+    extra_polite: Sequence[str] = (),
+    allow: Sequence[str] = (),
+) -> ToneResult:
+    """Score ``text`` (0-100, 100 courteous and businesslike), with every finding."""
+    language: Language = detect_language(text) if lang == "auto" else ("ja" if lang == "ja" else "en")
+    checked_kind: Kind = "appeal" if kind == "appeal" else "reply"
+    quoted = _quoted(text)
+    allowed = _Spans([(m.start(), m.end()) for phrase in allow if phrase for m in re.finditer(re.escape(phrase), text, re.IGNORECASE)])
+
+    harms: list[Finding] = []
+    polite_weight: dict[str, float] = {}
+    polite_found: list[Finding] = []
+    for entry in lexicon(language):
+        for m in entry.pattern.finditer(text):
+            start, end = m.span()
+            if end == start or quoted.covers(start, end):
+                continue
+            if entry.kind in POLITE:
+                if entry.weight > polite_weight.get(entry.kind, 0.0):
+                    polite_weight[entry.kind] = entry.weight
+                if len(polite_found) < 12:
+                    polite_found.append(_finding(text, entry.kind, start, end, 0.0, "Courteous.", None))
+                continue
+            if allowed.overlaps(start, end) or (entry.kind in NEGATABLE and _negated(text, start, end, language)):
+                continue
+            harms.append(_finding(text, entry.kind, start, end, entry.weight, entry.message, entry.suggestion))
+    for phrase in extra_aggressive:
+        for m in re.finditer(re.escape(phrase), text, re.IGNORECASE) if phrase else ():
+            if not quoted.covers(*m.span()) and not allowed.overlaps(*m.span()):
+                harms.append(_finding(text, "complaint", m.start(), m.end(), 15.0,
+                                      "Listed in your config's [tone] extra_aggressive.", "Rephrase it neutrally."))
+    for phrase in extra_polite:
+        if phrase and phrase.casefold() in text.casefold():
+            polite_weight["extra_polite"] = max(polite_weight.get("extra_polite", 0.0), 4.0)
+    harms += [f for f in _structure(text, language, checked_kind, quoted) if not allowed.overlaps(f.start, f.end)]
+    if checked_kind == "appeal":
+        from hygiene.tone.appeal import appeal_findings
+
+        harms += appeal_findings(text, language)
+    harms = _dedupe(harms)
+
+    polite_points = sum(polite_weight.values())
+    if language == "ja":
+        polite_points += 10.0 * _polite_ending_ratio(text, quoted)
+    polite_points = min(POLITE_CAP, polite_points)
+    harm_points = _harm_points(harms)
+    score = max(0, min(100, round(BASELINE + polite_points - harm_points)))
+    verdict: Verdict = "ok"
+    if any(f.kind in BLOCKING_KINDS for f in harms) or score < BLOCK_BELOW:
+        verdict = "block"
+    elif score < REVIEW_BELOW or any(f.weight >= REVIEW_WEIGHT for f in harms):
+        verdict = "review"
+    advice = _missing_courtesies(text, language, checked_kind, polite_weight)
+    findings = sorted(harms + polite_found + advice, key=lambda f: (f.start, f.end, -f.weight))
+    return ToneResult(
+        score=score,
+        verdict=verdict,
+        language=language,
+        kind=checked_kind,
+        politeness=round(polite_points / POLITE_CAP, 3),
+        aggression=round(min(1.0, harm_points / 60.0), 3),
+        findings=findings,
+    )
+
+
+def _missing_courtesies(text: str, language: str, kind: str, present: dict[str, float]) -> list[Finding]:
+    """Advice that costs no points: the opening and closing a business message is expected
+    to have (only for messages of a few sentences or more)."""
+    pattern = _SENTENCE_JA if language == "ja" else _SENTENCE_EN
+    if kind != "reply" or sum(1 for m in pattern.finditer(text) if len(m.group(0).strip()) > 3) < 3:
+        return []
+    advice = []
+    if "greeting" not in present:
+        advice.append(_finding(text, "missing_greeting", 0, 0, 0.0, "No greeting.",
+                               "冒頭に「いつもお世話になっております。」を添えてください。" if language == "ja" else 'Open with "Hello," or "I hope you are well."'))
+    if "closing" not in present:
+        end = len(text.rstrip())
+        advice.append(_finding(text, "missing_closing", end, end, 0.0, "No closing.",
+                               "結びに「よろしくお願いいたします。」を添えてください。" if language == "ja" else 'Close with "Kind regards," and your name.'))
+    return advice
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per passage: where two patterns hit overlapping text, the heavier stays."""
+    kept: list[Finding] = []
+    for f in sorted(findings, key=lambda f: (-f.weight, f.start)):
+        if f.end > f.start and any(k.start < f.end and f.start < k.end and k.kind == f.kind for k in kept):
+            continue
+        kept.append(f)
+    return kept
+
+
+def _harm_points(harms: Sequence[Finding]) -> float:
+    """Repeats count less: the second finding of a kind half, the rest a quarter each."""
+    by_kind: dict[str, list[float]] = {}
+    for f in harms:
+        by_kind.setdefault(f.kind, []).append(f.weight)
+    total = 0.0
+    for weights in by_kind.values():
+        weights.sort(reverse=True)
+        total += sum(w * (1.0 if i == 0 else 0.5 if i == 1 else 0.25) for i, w in enumerate(weights))
+    return total
+
+
+def _polite_ending_ratio(text: str, quoted: _Spans) -> float:
+    polite = total = 0
+    for m in _SENTENCE_JA.finditer(text):
+        sentence = m.group(0).strip()
+        if len(sentence) < 4 or quoted.overlaps(*m.span()):
+            continue
+        total += 1
+        polite += bool(_POLITE_END.search(sentence))
+    return polite / total if total else 0.0

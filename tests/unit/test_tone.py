@@ -1,0 +1,244 @@
+"""The tone scorer: every signal in both languages, negation and quotation, offsets, the
+appeal structure checks, and config extensions."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hygiene.tone import check_tone, detect_language
+from hygiene.tone.engine import lexicon
+
+POLITE_JA = (
+    "いつもお世話になっております。さくら雑貨店の山田と申します。\n"
+    "注文番号503-1234567-1234567の件につきまして、ご連絡ありがとうございます。\n"
+    "お手数をおかけしますが、配送状況をご確認いただけますでしょうか。\n"
+    "よろしくお願いいたします。"
+)
+ANGRY_JA = "なぜ私のアカウントが停止されたのですか？？ふざけるな！！すぐに返金しろ。訴えるぞ。"
+POLITE_EN = (
+    "Hello, I hope you are well. This is Taro from Sakura Goods.\n"
+    "Thank you for your message. Could you please check the status of order 111-1234567-1234567?\n"
+    "Kind regards,\nTaro"
+)
+ANGRY_EN = "This is UNACCEPTABLE!!! Why did you suspend my account? Fix this now or I will sue you idiots."
+
+
+def kinds(text: str, **kwargs: object) -> set[str]:
+    return {f.kind for f in check_tone(text, **kwargs).findings if f.weight > 0}  # type: ignore[arg-type]
+
+
+def test_a_good_reply_passes_and_an_angry_one_is_blocked_in_both_languages() -> None:
+    for polite, angry, lang in ((POLITE_JA, ANGRY_JA, "ja"), (POLITE_EN, ANGRY_EN, "en")):
+        good, bad = check_tone(polite), check_tone(angry)
+        assert (good.verdict, good.language) == ("ok", lang) and good.score >= 85
+        assert bad.verdict == "block" and bad.score < 30 and bad.aggression > 0.5
+        assert good.politeness > bad.politeness
+        harmful = [f for f in bad.findings if f.weight > 0]
+        assert harmful and all(f.suggestion for f in harmful if f.kind in ("insult", "demand", "threat"))
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("お前はバカか。", "insult"),
+        ("てめぇ、ふざけんな。", "insult"),
+        ("弁護士に相談して訴えます。", "threat"),
+        ("消費者センターに通報します。", "threat"),
+        ("早く返金しろ。", "demand"),
+        ("今すぐ解除してください！", "demand"),
+        ("このような対応は困ります。", "complaint"),
+        ("ありえない対応です。", "complaint"),
+        ("到底納得できません。", "complaint"),
+        ("これで三度目です。", "complaint"),
+        ("なぜ返金されないのですか。", "accusing_question"),
+        ("何かの間違いではないですか。", "accusing_question"),
+        ("どういうことですか。", "accusing_question"),
+        ("至急確認してください！！", "emotional_typography"),
+        ("え？？", "emotional_typography"),
+        ("もうーーー限界です。", "emotional_typography"),
+        ("You idiot.", "insult"),
+        ("This is bullshit.", "insult"),
+        ("I will contact my lawyer.", "threat"),
+        ("I will report you to the BBB.", "threat"),
+        ("Fix this now.", "demand"),
+        ("I demand a refund.", "demand"),
+        ("This is unacceptable and ridiculous.", "complaint"),
+        ("It is your fault.", "complaint"),
+        ("This is the third time I have asked.", "complaint"),
+        ("Why did you cancel my order?", "accusing_question"),
+        ("What is wrong with you people?", "accusing_question"),
+        ("Where is my money!!!", "emotional_typography"),
+        ("This is NOT what I ordered.", "emotional_typography"),
+        ("Pleeeease answer.", "emotional_typography"),
+    ],
+)
+def test_each_harm_is_found_with_its_exact_passage(text: str, kind: str) -> None:
+    result = check_tone(text)
+    found = [f for f in result.findings if f.kind == kind]
+    assert found, (text, [(f.kind, f.text) for f in result.findings])
+    for f in result.findings:
+        assert text[f.start : f.end] == f.text
+    assert result.verdict in ("review", "block")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("いつもお世話になっております。", "greeting"),
+        ("さくら雑貨店の山田と申します。", "self_identification"),
+        ("ご対応ありがとうございます。", "gratitude"),
+        ("ご迷惑をおかけして申し訳ございません。", "apology"),
+        ("恐れ入りますが、ご確認ください。", "cushion"),
+        ("よろしくお願いいたします。", "closing"),
+        ("Dear Seller Support,", "greeting"),
+        ("My name is Taro.", "self_identification"),
+        ("Thanks a lot.", "gratitude"),
+        ("Sorry for the trouble.", "apology"),
+        ("Would you mind checking?", "cushion"),
+        ("Best regards, Taro", "closing"),
+    ],
+)
+def test_each_courtesy_is_recognised(text: str, kind: str) -> None:
+    result = check_tone(text)
+    assert kind in {f.kind for f in result.findings}
+    assert result.politeness > 0 and result.verdict == "ok"
+
+
+def test_plain_form_mixed_into_polite_japanese_and_overlong_sentences() -> None:
+    mixed = "いつもお世話になっております。商品は昨日届いた。確認をお願いいたします。"
+    assert "plain_form" in kinds(mixed)
+    assert "plain_form" not in kinds(POLITE_JA)
+    tameguchi = "商品まだ届かないんだけど。どうなってんの。早く送れよ。"
+    assert "plain_form" in kinds(tameguchi)
+    long_ja = "、".join(["本件につきましては社内で確認を進めておりますが"] * 6) + "。"
+    assert "long_sentence" in kinds(long_ja)
+    long_en = " ".join(["we are still checking the details of this order"] * 6) + "."
+    assert "long_sentence" in kinds(long_en)
+
+
+def test_negation_and_quotation_do_not_count_as_the_writers_aggression() -> None:
+    assert kinds("ご迷惑をおかけして申し訳ございません。") == set()
+    assert kinds("決して納得できないわけではございません。") == set()
+    assert kinds("This is not unacceptable, and I don't think you are stupid.") == set()
+    quoted_ja = "お客様より「ふざけるな、返金しろ」とのご連絡をいただきました。ご確認をお願いいたします。"
+    assert check_tone(quoted_ja).verdict == "ok"
+    quoted_en = 'The buyer wrote "this is ridiculous, you idiots" and we would like your advice. Thank you.'
+    assert check_tone(quoted_en).verdict == "ok"
+    reply = "ご連絡ありがとうございます。確認いたします。\n> ふざけるな！！返金しろ\n"
+    assert check_tone(reply).verdict == "ok"
+    below = "Thank you, we will ship today.\n\nOn Thu, Nov 19, 2026 at 10:00 AM Buyer <b@x> wrote:\nYou idiots!!!\n"
+    assert check_tone(below).verdict == "ok"
+
+
+def test_config_extensions_allow_and_extra_phrases() -> None:
+    text = "この件はバカ売れ商品の在庫についてです。"
+    assert check_tone(text).verdict == "block"
+    assert check_tone(text, allow=["バカ売れ"]).verdict == "ok"
+    assert "complaint" in kinds("Your process is byzantine.", extra_aggressive=["byzantine"])
+    plain = "Order 111 shipped."
+    assert check_tone(plain, extra_polite=["shipped"]).score > check_tone(plain).score
+
+
+def test_language_detection_and_forcing() -> None:
+    assert detect_language(POLITE_JA) == "ja" and detect_language(POLITE_EN) == "en"
+    assert detect_language("ASIN B0123 の在庫について") == "ja"
+    assert check_tone("Order 111", lang="ja").language == "ja"
+
+
+def test_scores_order_rude_neutral_polite() -> None:
+    pairs = [
+        ("注文番号503-1234567-1234567の発送状況を確認してください。", POLITE_JA, ANGRY_JA),
+        ("Please check the status of order 111-1234567-1234567.", POLITE_EN, ANGRY_EN),
+    ]
+    for neutral, polite, rude in pairs:
+        assert check_tone(rude).score < check_tone(neutral).score < check_tone(polite).score
+
+
+GOOD_APPEAL_JA = """概要
+この度は、出品商品の真贋に関する問題によりご迷惑をおかけし、申し訳ございません。原因を特定し、対応を実施いたしました。
+
+1. 原因
+・仕入先の確認手順に不備があり、正規品であることの証明を確認しておりませんでした。
+
+2. 実施した対応
+・該当商品の出品をすべて削除いたしました。
+・在庫を検品し、問題のある商品を廃棄しました。
+
+3. 再発防止策
+・今後は、仕入先から請求書と納品書を必ず取得し、ダブルチェックを行います。
+・月に一度、出品中の全商品を監査する体制を整えました。
+
+仕入先の請求書を添付いたします。ご確認のほど、よろしくお願いいたします。
+"""
+BAD_APPEAL_JA = "申し訳ございませんでした。二度としません。なぜ停止されたのですか。売上金の保留を早く解除してください。"
+GOOD_APPEAL_EN = """Summary
+We sold items that buyers reported as not as described. We have identified the root cause and taken action.
+
+1. Root cause
+- Our listing copied the supplier's description without checking it against the product.
+
+2. Actions taken
+- We have removed all affected listings.
+- We have refunded every buyer who reported the problem.
+
+3. Preventive measures
+- Going forward, every listing will be checked against the physical product by a second person.
+- We will review all active listings every month.
+
+We attach the supplier invoices for the affected products. Thank you for reviewing our plan.
+"""
+BAD_APPEAL_EN = "We are sorry. Why was my account suspended? This is unfair and you are holding my funds. Reinstate my account immediately."
+
+
+def test_appeal_structure_names_what_is_missing_and_what_sinks_it() -> None:
+    for good, bad, lang in ((GOOD_APPEAL_JA, BAD_APPEAL_JA, "ja"), (GOOD_APPEAL_EN, BAD_APPEAL_EN, "en")):
+        strong = check_tone(good, kind="appeal")
+        weak = check_tone(bad, kind="appeal")
+        assert (strong.kind, strong.language) == ("appeal", lang)
+        strong_kinds = {f.kind for f in strong.findings if f.kind.startswith("appeal_")}
+        assert not strong_kinds & {"appeal_missing_root_cause", "appeal_missing_actions_taken", "appeal_missing_prevention", "appeal_missing_evidence", "appeal_missing_points"}
+        weak_kinds = {f.kind for f in weak.findings}
+        assert {"appeal_missing_root_cause", "appeal_missing_prevention", "appeal_missing_points", "appeal_asks_why", "appeal_money_complaint", "appeal_length"} <= weak_kinds, weak_kinds
+        assert strong.score > weak.score and weak.verdict == "block"
+        assert all(f.suggestion for f in weak.findings if f.kind.startswith("appeal_"))
+    assert "appeal_apology_only" in {f.kind for f in check_tone(BAD_APPEAL_JA, kind="appeal").findings}
+    assert "appeal_questions_decision" in {f.kind for f in check_tone(BAD_APPEAL_EN, kind="appeal").findings}
+    # the same text as a reply gets no structure findings
+    assert not any(f.kind.startswith("appeal_") for f in check_tone(BAD_APPEAL_EN).findings)
+
+
+def test_lexicons_load_from_package_data() -> None:
+    for language in ("ja", "en"):
+        entries = lexicon(language)
+        assert len(entries) > 20
+        assert {"insult", "threat", "demand", "complaint", "accusing_question", "greeting", "closing"} <= {e.kind for e in entries}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400), st.sampled_from(["auto", "ja", "en"]), st.sampled_from(["reply", "appeal"]))
+def test_never_raises_and_stays_in_range(text: str, lang: str, kind: str) -> None:
+    result = check_tone(text, lang, kind)
+    assert 0 <= result.score <= 100 and result.verdict in ("ok", "review", "block")
+    assert 0 <= result.politeness <= 1 and 0 <= result.aggression <= 1
+    for f in result.findings:
+        assert text[f.start : f.end] == f.text
+
+
+def test_sent_replies_get_the_tone_of_the_sellers_own_words(tmp_path: object) -> None:
+    """Issue 3, history: every outbound message stored carries its tone (quotes left out)."""
+    from pathlib import Path
+
+    from tests.unit.test_threads import BUYER, BUYER2, Mailbox, by_message_id
+
+    box = Mailbox(Path(str(tmp_path)) / "mail")
+    q1 = box.inbound(BUYER, "商品が届きません", hours_ago=30)
+    q2 = box.inbound(BUYER2, "返品について", hours_ago=30)
+    calm = box.outbound(BUYER, "Re: 商品が届きません", hours_ago=29, in_reply_to=q1, body=POLITE_JA + "\n> ふざけるな！！\n")
+    angry = box.outbound(BUYER2, "Re: 返品について", hours_ago=29, in_reply_to=q2, body=ANGRY_JA)
+    engine, _ = box.load(f"sqlite:///{Path(str(tmp_path)) / 'db.sqlite'}")
+    rows = by_message_id(engine)
+    assert rows[calm].tone_verdict == "ok" and rows[calm].tone_score >= 85
+    assert rows[angry].tone_verdict == "block" and rows[angry].tone_score < 30
+    assert rows[q1].tone_score is None  # inbound mail is Amazon's or the buyer's, not scored
