@@ -1,0 +1,191 @@
+"""How well the tone score separates rude, neutral and polite text (issue 3, item 4).
+
+On the project's labeled development set (tests/data/tone/dev-ja.jsonl, dev-en.jsonl:
+polite / neutral / rude) it prints ROC AUC of the score for rude-vs-rest (a low score should
+mean rude) and polite-vs-rest (a high score should mean polite), and how the verdicts fall.
+Targets: AUC >= 0.95 rude-vs-rest and >= 0.85 polite-vs-rest in each language.
+
+On the appeals (tests/data/tone/appeals.jsonl) it prints the AUC of good-vs-bad and the recall
+of the missing parts each bad appeal is labeled with.
+
+When ../shared/data is there (or --shared-data PATH), it also reports the same figures on
+public text labeled by outsiders: the Stanford politeness corpus (Wikipedia requests; top vs
+bottom quartile), the multilingual Wikipedia-talk politeness sets in English and Japanese
+(polite >= 3 vs rude <= 1 on the 0-4 scale, and Spearman's rho over all), and the offensive
+tweets (offensive or hateful vs neither). Stdlib only.
+
+    python bench/tone_quality.py [--json] [--shared-data PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from hygiene.tone import check_tone  # noqa: E402
+
+DEV = ROOT / "tests" / "data" / "tone"
+TARGET_RUDE = 0.95
+TARGET_POLITE = 0.85
+
+
+def auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
+    """P(a random positive scores above a random negative), ties counting half (Mann-Whitney)."""
+    if not positives or not negatives:
+        return float("nan")
+    ranked = sorted([(v, 1) for v in positives] + [(v, 0) for v in negatives])
+    rank_sum = 0.0
+    i = 0
+    while i < len(ranked):
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            j += 1
+        mean_rank = (i + j + 1) / 2  # ranks are 1-based
+        rank_sum += mean_rank * sum(1 for k in range(i, j) if ranked[k][1])
+        i = j
+    n_pos, n_neg = len(positives), len(negatives)
+    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
+    def ranks(values: Sequence[float]) -> list[float]:
+        order = sorted(range(len(values)), key=lambda i: values[i])
+        out = [0.0] * len(values)
+        i = 0
+        while i < len(order):
+            j = i
+            while j < len(order) and values[order[j]] == values[order[i]]:
+                j += 1
+            for k in range(i, j):
+                out[order[k]] = (i + j - 1) / 2
+            i = j
+        return out
+
+    rx, ry = ranks(xs), ranks(ys)
+    n = len(xs)
+    mx, my = sum(rx) / n, sum(ry) / n
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
+    sx = sum((a - mx) ** 2 for a in rx) ** 0.5
+    sy = sum((b - my) ** 2 for b in ry) ** 0.5
+    return cov / (sx * sy) if sx and sy else float("nan")
+
+
+def load_jsonl(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def dev_set(language: str) -> dict[str, object] | None:
+    path = DEV / f"dev-{language}.jsonl"
+    if not path.exists():
+        return None
+    rows = load_jsonl(path)
+    scored = [(str(r["label"]), check_tone(str(r["text"]), language)) for r in rows]
+    scores = {label: [res.score for lab, res in scored if lab == label] for label in ("polite", "neutral", "rude")}
+    rude_auc = auc([-s for s in scores["rude"]], [-s for s in scores["polite"] + scores["neutral"]])
+    polite_auc = auc(scores["polite"], scores["rude"] + scores["neutral"])
+    confusion = Counter((label, res.verdict) for label, res in scored)
+    flagged_right = sum(1 for label, res in scored if (label == "rude") == (res.verdict != "ok"))
+    return {
+        "set": f"dev-{language} ({len(rows)}: " + ", ".join(f"{k} {len(v)}" for k, v in scores.items()) + ")",
+        "rude_vs_rest_auc": rude_auc,
+        "polite_vs_rest_auc": polite_auc,
+        "verdict_accuracy": flagged_right / len(scored),
+        "confusion": {f"{label}->{verdict}": n for (label, verdict), n in sorted(confusion.items())},
+        "pass": rude_auc >= TARGET_RUDE and polite_auc >= TARGET_POLITE,
+    }
+
+
+def appeals() -> dict[str, object] | None:
+    path = DEV / "appeals.jsonl"
+    if not path.exists():
+        return None
+    rows = load_jsonl(path)
+    good, bad, expected, hit = [], [], 0, 0
+    for r in rows:
+        result = check_tone(str(r["text"]), str(r.get("lang", "auto")), "appeal")
+        (good if r["label"] == "good" else bad).append(result.score)
+        kinds = {f.kind for f in result.findings}
+        for missing in r.get("missing", []) or []:  # type: ignore[union-attr]
+            expected += 1
+            hit += missing in kinds
+    return {
+        "set": f"appeals ({len(good)} good, {len(bad)} bad)",
+        "good_vs_bad_auc": auc(good, bad),
+        "missing_parts_recall": hit / expected if expected else float("nan"),
+    }
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def shared_sets(folder: Path) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    stanford = folder / "politeness-wikipedia-en.csv"
+    if stanford.exists():
+        rows = _csv(stanford)
+        values = sorted(float(r["Normalized Score"]) for r in rows)
+        q1, q3 = values[len(values) // 4], values[3 * len(values) // 4]
+        top = [check_tone(r["Request"], "en").score for r in rows if float(r["Normalized Score"]) >= q3]
+        bottom = [check_tone(r["Request"], "en").score for r in rows if float(r["Normalized Score"]) <= q1]
+        threshold = sorted(top + bottom)[len(top + bottom) // 2]
+        accuracy = (sum(s > threshold for s in top) + sum(s <= threshold for s in bottom)) / len(top + bottom)
+        out.append({"set": f"Stanford politeness, Wikipedia (top vs bottom quartile, {len(top)}+{len(bottom)})",
+                    "polite_vs_impolite_auc": auc(top, bottom), "accuracy_at_median": accuracy})
+    for language in ("en", "ja"):
+        path = folder / f"politeness-wikitalk-{language}-train.csv"
+        if not path.exists():
+            continue
+        rows = _csv(path)
+        labels = [float(r["labels"]) for r in rows]
+        scores = [float(check_tone(r["Utterance"], language).score) for r in rows]
+        polite = [s for s, lab in zip(scores, labels, strict=True) if lab >= 3]
+        rude = [s for s, lab in zip(scores, labels, strict=True) if lab <= 1]
+        out.append({"set": f"Wikipedia talk politeness, {language} ({len(polite)} polite >= 3, {len(rude)} rude <= 1)",
+                    "polite_vs_rude_auc": auc(polite, rude), "spearman_all": spearman(scores, labels)})
+    tweets = folder / "offensive-tweets-en.csv"
+    if tweets.exists():
+        rows = _csv(tweets)
+        offensive = [check_tone(r["tweet"], "en").score for r in rows if r["class"] in ("0", "1")]
+        neither = [check_tone(r["tweet"], "en").score for r in rows if r["class"] == "2"]
+        out.append({"set": f"offensive tweets ({len(offensive)} offensive or hateful, {len(neither)} neither)",
+                    "offensive_vs_neither_auc": auc([-s for s in offensive], [-s for s in neither])})
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--shared-data", type=Path, default=ROOT.parent / "shared" / "data")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    report: list[dict[str, object]] = [r for r in (dev_set("ja"), dev_set("en"), appeals()) if r]
+    if args.shared_data.is_dir():
+        report += shared_sets(args.shared_data)
+    seconds = time.perf_counter() - started
+    if args.json:
+        print(json.dumps({"results": report, "seconds": round(seconds, 2)}, ensure_ascii=False, indent=2))
+    else:
+        for entry in report:
+            print(entry["set"])
+            for key, value in entry.items():
+                if key == "set":
+                    continue
+                shown = f"{value:.3f}" if isinstance(value, float) else ("PASS" if value is True else "FAIL" if value is False else value)
+                print(f"  {key:<24} {shown}")
+        print(f"({seconds:.1f} s)")
+    return 0 if all(e.get("pass", True) for e in report) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
