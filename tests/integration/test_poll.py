@@ -259,12 +259,20 @@ def test_japanese_encodings_survive_the_trip_through_imap(mailbox: Dovecot, imap
     for i, (charset, subject) in enumerate(cases.items()):
         body = f"{subject}について、72時間以内にご対応ください。"
         mailbox.append("INBOX", eml(PERF, mailbox.user, subject, body, mid=f"e{i}@amazon", charset=charset))
+    html = "<html><body><p>ご注文ありがとうございます。</p><p>出荷しました。</p></body></html>"
+    mailbox.append("INBOX", eml(BUYER, mailbox.user, "HTMLのみ", html, mid="h@amazon", content_type="text/html"))
+    raw_utf8 = f"From: {BUYER}\r\nTo: {mailbox.user}\r\nSubject: 生の8ビット件名\r\nMessage-ID: <raw@amazon>\r\n\r\n本文\r\n"
+    mailbox.append("INBOX", raw_utf8.encode("utf-8"))  # unencoded UTF-8 header, no Date: INTERNALDATE used
     run_poll(imap_config)
     rows = {r.message_id: r for r in stored(db_url(imap_config))}
     for i, subject in enumerate(cases.values()):
         row = rows[f"<e{i}@amazon>"]
         assert row.subject == subject
         assert f"{subject}について、72時間以内にご対応ください。" in row.body_text
+    assert rows["<h@amazon>"].body_text == "ご注文ありがとうございます。\n\n出荷しました。"
+    raw = rows["<raw@amazon>"]
+    assert raw.subject == "生の8ビット件名" and raw.date_header is None and raw.received_at == raw.internal_date
+    assert "Date: missing" in raw.parse_note
 
 
 def test_poll_into_postgresql_and_sqlite_alike(mailbox: Dovecot, imap_config: Path, database_url: str) -> None:

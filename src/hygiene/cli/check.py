@@ -80,7 +80,7 @@ def _parse_local(app: AppContext, text: str, now: datetime) -> datetime:
     }
     if name:
         settings["TIMEZONE"] = name
-    value = dateparser.parse(text, settings=settings)  # type: ignore[arg-type]
+    value = dateparser.parse(text, settings=settings)
     if value is None:
         raise ValueError(text)
     if value.tzinfo is None:

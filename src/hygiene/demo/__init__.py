@@ -189,7 +189,7 @@ def _tone_section(mail_dir: Path, manifest: dict[str, Any]) -> str:
     """The tone check of the sample's polite and angry sent replies, when hygiene.tone has
     a scorer (skipped silently otherwise)."""
     try:
-        from hygiene.tone import check_tone  # type: ignore[attr-defined]
+        from hygiene.tone import check_tone
     except ImportError:
         return ""
     picks = [
