@@ -213,7 +213,7 @@ def decode_header_value(value: str | None, notes: list[str], name: str) -> str:
     if not value:
         return ""
     text = _FOLD.sub(" ", str(value))
-    if any("\udc80" <= ch <= "\udcff" for ch in text):  # raw 8-bit bytes kept by compat32
+    if _SURROGATE.search(text):  # raw 8-bit bytes kept by compat32
         text = decode_bytes(text.encode("ascii", "surrogateescape"), None, notes, name)
     if "=?" not in text:
         return text.strip()
@@ -248,20 +248,39 @@ def decode_header_value(value: str | None, notes: list[str], name: str) -> str:
     return "".join(out).strip()
 
 
-def _raw_all(msg: Message, name: str) -> list[str]:
-    """A header's values exactly as read (raw 8-bit bytes as surrogate escapes): compat32's
-    get() would turn those bytes into replacement characters before we can detect them."""
-    wanted = name.lower()
-    return [value if isinstance(value, str) else str(value) for key, value in msg.raw_items() if key.lower() == wanted]
+_SURROGATE = re.compile("[\udc80-\udcff]")
+#: "Name <addr>", "<addr>" or a bare address: most mail; getaddresses() for the rest.
+_SIMPLE_ADDRESS = re.compile(r'^\s*(?:"([^"\\]*)"|([^"<>,;:()@]*?))\s*<([^<>\s,;"()]+@[^<>\s,;"()]+)>\s*$|^\s*([^<>\s,;"()]+@[^<>\s,;"()]+)\s*$')
 
 
-def _raw(msg: Message, name: str) -> str | None:
-    values = _raw_all(msg, name)
-    return values[0] if values else None
+class _Headers:
+    """The message's headers exactly as read, indexed once by lower-cased name (raw 8-bit
+    bytes kept as surrogate escapes: compat32's get() would turn them into replacement
+    characters before they can be detected)."""
+
+    def __init__(self, msg: Message) -> None:
+        self.values: dict[str, list[str]] = {}
+        for key, value in msg.raw_items():
+            self.values.setdefault(key.lower(), []).append(value if isinstance(value, str) else str(value))
+
+    def all(self, name: str) -> list[str]:
+        return self.values.get(name, [])
+
+    def first(self, name: str) -> str | None:
+        found = self.values.get(name)
+        return found[0] if found else None
 
 
-def _addresses(msg: Message, name: str, notes: list[str]) -> list[tuple[str, str]]:
-    values = _raw_all(msg, name)
+def _addresses(headers: _Headers, name: str, notes: list[str]) -> list[tuple[str, str]]:
+    values = headers.all(name.lower())
+    if len(values) == 1 and "," not in values[0]:
+        simple = _SIMPLE_ADDRESS.match(values[0])
+        if simple:
+            display = simple.group(1) if simple.group(1) is not None else (simple.group(2) or "")
+            address = (simple.group(3) or simple.group(4) or "").lower()
+            if _SURROGATE.search(address):
+                address = address.encode("ascii", "surrogateescape").decode("utf-8", "replace")
+            return [(decode_header_value(display, notes, name) if display else "", address)]
     if not values:
         return []
     try:
@@ -274,7 +293,7 @@ def _addresses(msg: Message, name: str, notes: list[str]) -> list[tuple[str, str
         address = address.strip().lower()
         if "@" not in address and not address:
             continue
-        if any("\udc80" <= ch <= "\udcff" for ch in address):
+        if _SURROGATE.search(address):
             address = address.encode("ascii", "surrogateescape").decode("utf-8", "replace")
         found.append((decode_header_value(display, notes, name), address))
     return found
@@ -283,8 +302,8 @@ def _addresses(msg: Message, name: str, notes: list[str]) -> list[tuple[str, str
 _JST_NAMES = re.compile(r"\b(?:JST|Japan Standard Time)\b", re.IGNORECASE)
 
 
-def _date(msg: Message, notes: list[str]) -> datetime | None:
-    value = _raw(msg, "Date")
+def _date(headers: _Headers, notes: list[str]) -> datetime | None:
+    value = headers.first("date")
     if value is None:
         notes.append("Date: missing")
         return None
@@ -379,8 +398,8 @@ def _text_parts(msg: Message) -> tuple[Message | None, Message | None]:
     return plain, html
 
 
-def _payload(part: Message, notes: list[str]) -> bytes:
-    cte = (part.get("Content-Transfer-Encoding") or "").strip().lower()
+def _payload(part: Message, notes: list[str], cte_header: str | None = None) -> bytes:
+    cte = (cte_header if cte_header is not None else part.get("Content-Transfer-Encoding") or "").strip().lower()
     # The undecoded payload as the parser read it (8-bit bytes kept as surrogate escapes):
     # get_payload(decode=False) would already decode it with the declared, maybe wrong, charset.
     raw = getattr(part, "_payload", "")
@@ -404,7 +423,17 @@ def _payload(part: Message, notes: list[str]) -> bytes:
     return data
 
 
-def _body(msg: Message, notes: list[str]) -> str:
+_CHARSET_PARAM = re.compile(r'charset\s*=\s*"?([^";\s]+)', re.IGNORECASE)
+
+
+def _body(msg: Message, notes: list[str], headers: _Headers | None = None) -> str:
+    if headers is not None and not msg.is_multipart():
+        # One part (most notices and replies): read its headers from the index, no walk.
+        kind = msg.get_content_type()
+        if kind in ("text/plain", "text/html") and not (headers.first("content-disposition") or "").lower().startswith("attachment"):
+            charset = _CHARSET_PARAM.search(headers.first("content-type") or "")
+            text = decode_bytes(_payload(msg, notes, headers.first("content-transfer-encoding")), charset.group(1) if charset else None, notes, "body")
+            return _finish(html_to_text(text) if kind == "text/html" else text, notes)
     plain, html = _text_parts(msg)
     part = plain or html
     if part is None:
@@ -416,6 +445,10 @@ def _body(msg: Message, notes: list[str]) -> str:
     text = decode_bytes(_payload(part, notes), part.get_param("charset"), notes, "body")  # type: ignore[arg-type]
     if part is html:
         text = html_to_text(text)
+    return _finish(text, notes)
+
+
+def _finish(text: str, notes: list[str]) -> str:
     text = text.replace("\r\n", "\n")
     if len(text) > MAX_BODY_CHARS:
         notes.append(f"body: cut at {MAX_BODY_CHARS} characters")
@@ -430,13 +463,13 @@ _VACATION_SUBJECT = re.compile(
 )
 
 
-def _auto_reply(msg: Message, subject: str) -> bool:
-    auto = (msg.get("Auto-Submitted") or "no").strip().lower()
-    precedence = (msg.get("Precedence") or "").strip().lower()
+def _auto_reply(headers: _Headers, subject: str) -> bool:
+    auto = (headers.first("auto-submitted") or "no").strip().lower()
+    precedence = (headers.first("precedence") or "").strip().lower()
     return (
         auto != "no"
-        or msg.get("X-Autoreply") is not None
-        or msg.get("X-Autorespond") is not None
+        or headers.first("x-autoreply") is not None
+        or headers.first("x-autorespond") is not None
         or precedence == "auto_reply"
         or bool(_VACATION_SUBJECT.match(subject))
     )
@@ -458,21 +491,22 @@ def _parse(raw: bytes, *, with_body: bool) -> ParsedMessage:
     msg = email.message_from_bytes(raw)
     if msg.defects and any("Header" in d.__class__.__name__ for d in msg.defects):
         notes.append("headers: malformed (" + ", ".join(sorted({d.__class__.__name__ for d in msg.defects})) + ")")
-    mid = _ids(msg.get("Message-ID"))
+    headers = _Headers(msg)
+    mid = _ids(headers.first("message-id"))
     out.message_id = mid[0] if mid else None
-    irt = _ids(msg.get("In-Reply-To"))
+    irt = _ids(headers.first("in-reply-to"))
     out.in_reply_to = " ".join(irt) or None
-    out.references = _ids(msg.get("References"))
-    senders = _addresses(msg, "From", notes)
+    out.references = _ids(headers.first("references"))
+    senders = _addresses(headers, "From", notes)
     if senders:
         out.from_name, out.from_addr = senders[0]
-    out.to_addrs = [a for _, a in _addresses(msg, "To", notes) if a]
-    out.cc_addrs = [a for _, a in _addresses(msg, "Cc", notes) if a]
-    out.subject = decode_header_value(_raw(msg, "Subject"), notes, "Subject")
-    out.date = _date(msg, notes)
-    out.auto_reply = _auto_reply(msg, out.subject)
+    out.to_addrs = [a for _, a in _addresses(headers, "To", notes) if a]
+    out.cc_addrs = [a for _, a in _addresses(headers, "Cc", notes) if a]
+    out.subject = decode_header_value(headers.first("subject"), notes, "Subject")
+    out.date = _date(headers, notes)
+    out.auto_reply = _auto_reply(headers, out.subject)
     if with_body:
-        out.body_text = _body(msg, notes)
+        out.body_text = _body(msg, notes, headers)
     return out
 
 
