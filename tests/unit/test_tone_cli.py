@@ -94,3 +94,13 @@ def test_tone_does_not_import_the_database_or_imap_stack(tmp_path: Path) -> None
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_readme_tone_example_is_what_the_command_prints() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Tone check before sending", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    command, *shown = [line for line in section.strip().splitlines() if line != "…"]
+    draft = command.split('echo "', 1)[1].split('" |', 1)[0]
+    printed = tone(stdin=draft).stdout.splitlines()
+    for line in shown:
+        assert line in printed, line
