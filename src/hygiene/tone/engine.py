@@ -144,7 +144,7 @@ def _negated(text: str, start: int, end: int, language: str) -> bool:
 
 # -- structural signals -------------------------------------------------------------------
 
-_TYPO = re.compile(r"[!！]{2,}|[?？]{2,}|[!！][?？]+|[?？][!！]+|(.)\1{3,}|ー{2,}|っ{2,}")
+_TYPO = re.compile(r"[!！]{2,}|[?？]{2,}|[!！][?？]+|[?？][!！]+|([^\W\d_])\1{3,}|ー{2,}|っ{2,}")
 _JA_EXCLAIM = re.compile(r"[!！]")
 _CAPS = re.compile(r"\b[A-Z][A-Z']{2,}\b")
 _SENTENCE_JA = re.compile(r"[^。！？!?\n]+[。！？!?]*")
@@ -177,12 +177,26 @@ def _structure(text: str, language: str, kind: str, quoted: _Spans) -> list[Find
                                       "An exclamation mark is rare in Japanese business mail.", "「。」に置き換えてください。"))
         found += _plain_forms(text, kind, quoted)
     else:
-        caps = [m for m in _CAPS.finditer(text) if m.group(0).replace("'", "") not in _ACRONYMS and not quoted.covers(*m.span())]
+        caps = [m for m in _CAPS.finditer(text) if _shouted(m.group(0)) and not quoted.covers(*m.span())]
         for m in caps[:6]:
             found.append(_finding(text, "emotional_typography", m.start(), m.end(), 8.0,
                                   "Words in capitals read as shouting.", m.group(0).capitalize()))
     found += _long_sentences(text, language, quoted)
     return found
+
+
+#: Short capitalised words are mostly acronyms (OTRS, AJHL); these common words are shouting.
+_EMPHATIC = frozenset(
+    "NOT NOW NEVER STOP WHY WHAT YOU YOUR THIS ALL ANY NO DO DONT DON'T CAN'T WON'T MUST HAVE NEED "
+    "WANT MY ME HELP JUST EVER AGAIN STILL WRONG RIGHT THE AND ARE IS WAS GET GIVE FIX BACK YES".split()
+)
+
+
+def _shouted(word: str) -> bool:
+    bare = word.replace("'", "")
+    if bare in _ACRONYMS:
+        return False
+    return word in _EMPHATIC or len(bare) >= 5
 
 
 def _plain_forms(text: str, kind: str, quoted: _Spans) -> list[Finding]:
@@ -254,6 +268,8 @@ def check_tone(
 
     harms: list[Finding] = []
     polite_weight: dict[str, float] = {}
+    #: kind → distinct lexicon entries that matched (each entry counts once)
+    polite_hits: dict[str, dict[int, float]] = {}
     polite_found: list[Finding] = []
     for entry in lexicon(language):
         for m in entry.pattern.finditer(text):
@@ -261,14 +277,17 @@ def check_tone(
             if end == start or quoted.covers(start, end):
                 continue
             if entry.kind in POLITE:
-                if entry.weight > polite_weight.get(entry.kind, 0.0):
-                    polite_weight[entry.kind] = entry.weight
+                polite_hits.setdefault(entry.kind, {})[id(entry)] = entry.weight
                 if len(polite_found) < 12:
                     polite_found.append(_finding(text, entry.kind, start, end, 0.0, "Courteous.", None))
                 continue
             if allowed.overlaps(start, end) or (entry.kind in NEGATABLE and _negated(text, start, end, language)):
                 continue
             harms.append(_finding(text, entry.kind, start, end, entry.weight, entry.message, entry.suggestion))
+    for kind_name, hits in polite_hits.items():
+        # Several different markers of one kind count, with diminishing weight.
+        ordered = sorted(hits.values(), reverse=True)
+        polite_weight[kind_name] = sum(w * (1.0, 0.5, 0.25)[min(i, 2)] for i, w in enumerate(ordered))
     for phrase in extra_aggressive:
         for m in re.finditer(re.escape(phrase), text, re.IGNORECASE) if phrase else ():
             if not quoted.covers(*m.span()) and not allowed.overlaps(*m.span()):
