@@ -128,6 +128,8 @@ def test_negation_and_quotation_do_not_count_as_the_writers_aggression() -> None
     assert check_tone(quoted_en).verdict == "ok"
     reply = "ご連絡ありがとうございます。確認いたします。\n> ふざけるな！！返金しろ\n"
     assert check_tone(reply).verdict == "ok"
+    # ...but a whole message in quotation marks is still the writer's own words
+    assert check_tone('"You idiots, fix this now."').verdict == "block"
     below = "Thank you, we will ship today.\n\nOn Thu, Nov 19, 2026 at 10:00 AM Buyer <b@x> wrote:\nYou idiots!!!\n"
     assert check_tone(below).verdict == "ok"
 
