@@ -124,7 +124,7 @@ class _Spans:
 def _quoted(text: str) -> _Spans:
     """What the writer quotes (Amazon's words, the buyer's message): not the writer's tone."""
     # A quote that is most of the text is the writer's own words in quotation marks.
-    limit = max(40, len(text.strip()) // 2)
+    limit = len(text.strip()) // 2
     spans = [m.span() for m in _QUOTED.finditer(text) if m.group(0).lstrip().startswith(">") or m.end() - m.start() <= limit]
     header = _QUOTE_HEADER.search(text)
     if header and header.start() > 0:
