@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-#: Lines where mail programs start the quoted original (Gmail, Outlook, Apple Mail, Japanese
+#: Lines where mail programs start the quoted original (shared with the tone checker) (Gmail, Outlook, Apple Mail, Japanese
 #: webmail and Thunderbird in Japanese).
-_QUOTE_HEADER = re.compile(
+QUOTE_HEADER = re.compile(
     r"""^\s*(?:
         On\s.{4,200}\swrote:\s*$                                   # Gmail / Apple Mail (EN)
       | -{2,}\s*(?:Original\sMessage|Forwarded\smessage|元のメッセージ|転送されたメッセージ)\s*-{2,}
@@ -24,7 +24,7 @@ def own_text(body: str) -> str:
     """``body`` without the quoted original: lines starting with ``>`` are dropped, and
     everything from the first quote header ("On … wrote:", "-----Original Message-----",
     "2026年11月19日(木) 10:00 … :") on."""
-    match = _QUOTE_HEADER.search(body)
+    match = QUOTE_HEADER.search(body)
     if match and match.start() > 0:
         body = body[: match.start()]
     return "\n".join(line for line in body.splitlines() if not line.lstrip().startswith(">")).strip()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from hygiene.mail.quoting import QUOTE_HEADER
 from hygiene.tone.model import Finding, Kind, Language, ToneResult, Verdict, line_column
 
 DATA = Path(__file__).parent / "data"
@@ -91,12 +92,6 @@ def detect_language(text: str) -> Language:
 
 
 _QUOTED = re.compile(r"「[^「」]*」|『[^『』]*』|“[^“”]*”|\"[^\"\n]{1,400}\"|^[ \t]*>.*$", re.MULTILINE)
-#: Where a mail program starts quoting the original below the reply.
-_QUOTE_HEADER = re.compile(
-    r"^\s*(?:On\s.{4,200}\swrote:\s*$|-{2,}\s*(?:Original Message|Forwarded message|元のメッセージ)\s*-{2,}"
-    r"|\d{4}年\d{1,2}月\d{1,2}日.{0,40}\d{1,2}:\d{2}.{0,120}[:：]\s*$)",
-    re.MULTILINE | re.IGNORECASE,
-)
 
 
 class _Spans:
@@ -126,7 +121,7 @@ def _quoted(text: str) -> _Spans:
     # A quote that is most of the text is the writer's own words in quotation marks.
     limit = len(text.strip()) // 2
     spans = [m.span() for m in _QUOTED.finditer(text) if m.group(0).lstrip().startswith(">") or m.end() - m.start() <= limit]
-    header = _QUOTE_HEADER.search(text)
+    header = QUOTE_HEADER.search(text)
     if header and header.start() > 0:
         spans.append((header.start(), len(text)))
     return _Spans(spans)
