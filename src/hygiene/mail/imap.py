@@ -19,7 +19,7 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -67,6 +67,8 @@ FLAG_CHUNK = 4000
 #: A sync of at least this many batches parses in worker processes.
 PARALLEL_MIN_BATCHES = 3
 PARALLEL_WORKERS = 2
+#: Batches fetched but not yet stored, at most (memory stays bounded whatever the mailbox).
+MAX_BATCHES_AHEAD = 3
 #: Phase one fetches only header literals (cheap to lex); phase two what the kept ones need.
 HEADER_ITEMS = ["BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT)]"]
 BODY_ITEMS = ["BODY.PEEK[]", "FLAGS", "INTERNALDATE"]
@@ -381,38 +383,48 @@ def _sync_folder(
         progress.start_folder(account.name, name, len(new_uids))
     chunks = list(iter_chunks(new_uids, config.batch_size))
     # Parsing dominates a big first sync: with several batches ahead, parse in worker
-    # processes while the next batch is fetched (fetch, parse, store overlap).
+    # processes and store from a writer thread while the next batch is fetched, so fetch,
+    # parse and store overlap. Batches are stored in order, each with the folder's progress.
     pool = _parse_pool() if len(chunks) >= PARALLEL_MIN_BATCHES else None
-    in_flight: deque[tuple[Sequence[int], Future[list[dict[str, Any]]] | list[dict[str, Any]]]] = deque()
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hygiene-store") if pool else None
+    in_flight: deque[Future[tuple[int, int]]] = deque()
 
-    def store_oldest() -> None:
-        chunk, pending = in_flight.popleft()
+    def store(chunk: Sequence[int], pending: Future[list[dict[str, Any]]] | list[dict[str, Any]]) -> tuple[int, int]:
         rows = pending.result() if isinstance(pending, Future) else pending
-        result.skipped += sum(1 for r in rows if r.get("_skip"))
+        skipped = sum(1 for r in rows if r.get("_skip"))
         rows = [r for r in rows if not r.get("_skip")]
         with engine.begin() as conn:  # the batch and the folder's progress, or nothing
             new, _ = store_rows(conn, rows)
             save_folder_state(conn, account.name, name, role=role, uidvalidity=uidvalidity, highest_uid=max(chunk))
-        result.new += new
         if progress:
             progress.advance(len(chunk))
+        return new, skipped
+
+    def collect(done: tuple[int, int]) -> None:
+        result.new += done[0]
+        result.skipped += done[1]
 
     try:
         for chunk in chunks:
             raws = _fetch_batch(client, config, name, role, uidvalidity, chunk, own, result)
             job = (raws, account.name, config, now, own)
-            in_flight.append((chunk, pool.submit(build_rows, *job) if pool else build_rows(*job)))
-            while len(in_flight) > (1 if pool else 0):
-                store_oldest()
+            if pool and writer:
+                in_flight.append(writer.submit(store, chunk, pool.submit(build_rows, *job)))
+                while len(in_flight) > MAX_BATCHES_AHEAD:  # bounded memory: a few batches at most
+                    collect(in_flight.popleft().result())
+            else:
+                collect(store(chunk, build_rows(*job)))
         while in_flight:
-            store_oldest()
+            collect(in_flight.popleft().result())
     except BaseException:
-        # Batches fetched whole before the failure are still good: keep them, then report.
-        with suppress(Exception):
-            while in_flight and (not isinstance(in_flight[0][1], Future) or not in_flight[0][1].cancelled()):
-                store_oldest()
+        # Batches fetched whole before the failure are still good: let them be stored, then report.
+        for pending in in_flight:
+            with suppress(Exception):
+                collect(pending.result())
         raise
     finally:
+        if writer:
+            writer.shutdown(wait=True)
         if pool:
             pool.shutdown(cancel_futures=True)
         if progress and new_uids:
