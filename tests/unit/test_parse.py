@@ -159,3 +159,21 @@ def test_never_raises_on_mutated_real_mail(edits: list[tuple[int, int]]) -> None
         data[position] = value
     parsed = parse_message(bytes(data))
     assert isinstance(parsed.body_text, str) and isinstance(parsed.subject, str)
+
+
+def test_the_single_part_fast_path_reads_like_the_email_package(monkeypatch: object) -> None:
+    """Every packaged demo message (all encodings, HTML-only, replies) parses the same with
+    and without the fast path for single-part mail."""
+    import pytest
+
+    from hygiene.demo import DEMO_DIR
+    from hygiene.mail import parse
+
+    files = sorted((DEMO_DIR / "mail").rglob("*.eml"))
+    fast = [parse.parse_message(p.read_bytes()) for p in files]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parse, "_single_part", lambda raw: None)
+        slow = [parse.parse_message(p.read_bytes()) for p in files]
+    assert len(files) >= 60
+    for path, a, b in zip(files, fast, slow, strict=True):
+        assert a == b, path.name
