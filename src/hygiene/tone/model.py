@@ -39,6 +39,7 @@ APPEAL_KINDS = (
     "appeal_money_complaint",
     "appeal_length",
     "appeal_demand",
+    "appeal_long_sentence",
 )
 
 
