@@ -332,3 +332,34 @@ def test_tls_and_starttls_verify_the_server_certificate(mailbox: Dovecot, imap_c
     result = CliRunner().invoke(cli, ["poll"])
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("jp: INBOX +2, Sent +1 in ")
+
+
+def _body_count(box: Dovecot, since: int) -> int:
+    counts = [re.search(r"body_count=(\d+)", line) for line in box.session_stats()[since:]]
+    return sum(int(m.group(1)) for m in counts if m)
+
+
+@pytest.mark.parametrize(("amazon", "other"), [(20, 130), (135, 15)])
+def test_prefilter_fetches_bodies_of_unwanted_mail_only_when_it_is_rare(
+    mailbox: Dovecot, imap_config: Path, amazon: int, other: int
+) -> None:
+    """Mostly other mail: headers first, only Amazon bodies fetched. Mostly Amazon mail: the
+    header round trip is skipped and the few other bodies are fetched, parsed and dropped.
+    Either way exactly the Amazon mail is stored."""
+    imap_config.write_text(imap_config.read_text() + "\n[poll]\nbatch_size = 50\n")
+    messages = [(eml(BUYER, mailbox.user, f"注文 {i}", mid=f"a{i}@amazon"), (), None) for i in range(amazon)]
+    messages += [(eml(f"n{i}@shop.example.com", mailbox.user, f"セール {i}", mid=f"n{i}@shop"), (), None) for i in range(other)]
+    import random
+
+    random.Random(3).shuffle(messages)
+    mailbox.append_many("INBOX", messages)
+    before = len(mailbox.session_stats())
+    result = run_poll(imap_config, match=False)
+    inbox = result.folders[0]
+    assert (inbox.new, inbox.skipped) == (amazon, other)
+    assert sorted(r.message_id for r in stored(db_url(imap_config))) == sorted(f"<a{i}@amazon>" for i in range(amazon))
+    bodies = _body_count(mailbox, before)
+    if other > amazon:
+        assert bodies == amazon  # no body of other mail left the server
+    else:
+        assert amazon < bodies <= amazon + other

@@ -67,6 +67,8 @@ FLAG_CHUNK = 4000
 #: A sync of at least this many batches parses in worker processes.
 PARALLEL_MIN_BATCHES = 3
 PARALLEL_WORKERS = 2
+#: Skip the header prefilter while at least this share of a folder's mail is kept.
+DIRECT_KEEP_RATIO = 0.7
 #: Batches fetched but not yet stored, at most (memory stays bounded whatever the mailbox).
 MAX_BATCHES_AHEAD = 3
 #: Phase one fetches only header literals (cheap to lex); phase two what the kept ones need.
@@ -400,13 +402,23 @@ def _sync_folder(
             progress.advance(len(chunk))
         return new, skipped
 
+    prefilter = True
+
     def collect(done: tuple[int, int]) -> None:
+        nonlocal prefilter
         result.new += done[0]
         result.skipped += done[1]
+        if not prefilter and done[0] + done[1] and done[1] > (1 - DIRECT_KEEP_RATIO) * (done[0] + done[1]):
+            prefilter = True  # more unwanted mail than expected: read headers first again
 
     try:
         for chunk in chunks:
-            raws = _fetch_batch(client, config, name, role, uidvalidity, chunk, own, result)
+            skipped_before = result.skipped
+            raws = _fetch_batch(client, config, name, role, uidvalidity, chunk, own, result, prefilter=prefilter)
+            if prefilter and len(chunk) >= 50:
+                # When most of a folder is kept anyway, the header round trip costs more than
+                # fetching the few unwanted bodies (which are parsed, classified and dropped).
+                prefilter = (result.skipped - skipped_before) > (1 - DIRECT_KEEP_RATIO) * len(chunk)
             job = (raws, account.name, config, now, own)
             if pool and writer:
                 in_flight.append(writer.submit(store, chunk, pool.submit(build_rows, *job)))
@@ -454,8 +466,12 @@ def _fetch_batch(
     uids: Sequence[int],
     own: frozenset[str],
     result: FolderResult,
+    prefilter: bool = True,
 ) -> list[RawMessage]:
-    """Headers first; bodies only of messages a rule could keep."""
+    """Headers first, then bodies only of messages a rule could keep; without ``prefilter``
+    every body at once (classification then happens after parsing)."""
+    if not prefilter:
+        return _fetch_bodies(client, folder, role, uidvalidity, list(uids), result)
     heads = _uid_fetch(client, uids, HEADER_ITEMS, HEADER_FIELDS)
     wanted: list[int] = []
     for uid in uids:
@@ -469,6 +485,10 @@ def _fetch_batch(
             result.skipped += 1
     if not wanted:
         return []
+    return _fetch_bodies(client, folder, role, uidvalidity, wanted, result)
+
+
+def _fetch_bodies(client: IMAPClient, folder: str, role: str, uidvalidity: int, wanted: list[int], result: FolderResult) -> list[RawMessage]:
     bodies = _uid_fetch(client, wanted, BODY_ITEMS, b"BODY[]")
     raws: list[RawMessage] = []
     for uid in wanted:
