@@ -142,7 +142,7 @@ def _children(pid: int) -> list[int]:
 
 class MemorySampler:
     """Peak proportional set size (PSS) of this process plus its parse workers, sampled every
-    20 ms. PSS splits pages the forked workers share with the parent instead of counting
+    100 ms. PSS splits pages the forked workers share with the parent instead of counting
     them once per process as RSS does."""
 
     def __init__(self) -> None:
@@ -155,7 +155,7 @@ class MemorySampler:
 
     def _run(self) -> None:
         me = os.getpid()
-        while not self._stop.wait(0.02):
+        while not self._stop.wait(0.1):
             total = _pss_kb(me) + sum(_pss_kb(c) for c in _children(me))
             self.peak_kb = max(self.peak_kb, total)
 

@@ -300,10 +300,14 @@ def poll_account(
         except MailSourceError as exc:
             _record_error(engine, account, None, str(exc), now)
             raise
+        workers = _Workers()
         try:
             for name, role in folders_to_sync(client, account):
                 current[:] = [name]
-                folder = _sync_folder(client, engine, config, account, name, role, now=now, full=full, progress=progress, flagged_ids=flagged_ids)
+                folder = _sync_folder(
+                    client, engine, config, account, name, role,
+                    now=now, full=full, progress=progress, flagged_ids=flagged_ids, workers=workers,
+                )
                 result.folders.append(folder)
         except (IMAPClientError, OSError) as exc:
             where = f"{current[0]}: " if current else ""
@@ -314,6 +318,7 @@ def poll_account(
             _record_error(engine, account, current[0] if current else None, str(exc), now)
             raise
         finally:
+            workers.close()
             _close(client)
     if match:
         result.replies_found = _match(engine, config, account.name, flagged_ids)
@@ -356,6 +361,7 @@ def _sync_folder(
     full: bool,
     progress: Progress | None,
     flagged_ids: list[int],
+    workers: _Workers | None = None,
 ) -> FolderResult:
     result = FolderResult(name, role)
     info = client.select_folder(name, readonly=True)  # EXAMINE: nothing on the server changes
@@ -387,7 +393,7 @@ def _sync_folder(
     # Parsing dominates a big first sync: with several batches ahead, parse in worker
     # processes and store from a writer thread while the next batch is fetched, so fetch,
     # parse and store overlap. Batches are stored in order, each with the folder's progress.
-    pool = _parse_pool() if len(chunks) >= PARALLEL_MIN_BATCHES else None
+    pool = (workers or _Workers()).pool() if len(chunks) >= PARALLEL_MIN_BATCHES else None
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hygiene-store") if pool else None
     in_flight: deque[Future[tuple[int, int]]] = deque()
 
@@ -437,7 +443,7 @@ def _sync_folder(
     finally:
         if writer:
             writer.shutdown(wait=True)
-        if pool:
+        if pool and workers is None:
             pool.shutdown(cancel_futures=True)
         if progress and new_uids:
             progress.end_folder()
@@ -582,6 +588,26 @@ def build_rows(raws: Sequence[RawMessage], account: str, config: Config, now: da
             row = _fallback_row(raw, account, config, now, exc, own)
         rows.append(row if row is not None else {"_skip": True})
     return rows
+
+
+class _Workers:
+    """The parse worker processes of one poll, started when a folder first needs them and
+    reused by the next folders (forking costs more than a small folder's whole sync)."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._tried = False
+
+    def pool(self) -> ProcessPoolExecutor | None:
+        if not self._tried:
+            self._tried = True
+            self._pool = _parse_pool()
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
 
 def _parse_pool() -> ProcessPoolExecutor | None:

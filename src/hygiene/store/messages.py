@@ -26,13 +26,29 @@ def _column_key_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _sqlite_value(value: Any) -> Any:
-    # What SQLAlchemy's UTCDateTime + SQLite DATETIME would store: naive UTC text, booleans 0/1.
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, bool):
-        return int(value)
-    return value
+def _sqlite_rows(rows: list[dict[str, Any]], columns: list[str]) -> list[list[Any]]:
+    """Values as SQLAlchemy's UTCDateTime + SQLite DATETIME / BOOLEAN would store them:
+    naive UTC text with microseconds, booleans 0/1."""
+    from operator import itemgetter
+
+    from sqlalchemy import Boolean
+
+    from hygiene.store.models import UTCDateTime
+
+    times = [i for i, c in enumerate(columns) if isinstance(_TABLE.c[c].type, UTCDateTime)]
+    flags = [i for i, c in enumerate(columns) if isinstance(_TABLE.c[c].type, Boolean)]
+    get = itemgetter(*columns)
+    out = []
+    for row in rows:
+        values = list(get(row))
+        for i in times:
+            if values[i] is not None:
+                values[i] = values[i].astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        for i in flags:
+            if values[i] is not None:
+                values[i] = int(values[i])
+        out.append(values)
+    return out
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -50,7 +66,7 @@ def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
     sql = f"INSERT INTO {_TABLE.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
     driver = conn.connection.driver_connection
     assert driver is not None
-    driver.executemany(sql, [tuple(_sqlite_value(r[c]) for c in columns) for r in rows])
+    driver.executemany(sql, _sqlite_rows(rows, columns))
 
 
 def store_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int, int]:

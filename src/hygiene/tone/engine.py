@@ -49,6 +49,9 @@ class Entry:
     pattern: re.Pattern[str]
     message: str
     suggestion: str | None
+    #: literals one of which must be in the text for the pattern to match (optional 6th
+    #: column, "|"-separated): a cheap test before a pattern that is costly to scan
+    gate: tuple[str, ...] = ()
 
 
 def _compile(language: str, raw: str) -> re.Pattern[str]:
@@ -75,7 +78,8 @@ def lexicon(language: str) -> tuple[Entry, ...]:
         kind, weight, pattern = parts[0], float(parts[1]), parts[2]
         message = parts[3] if len(parts) > 3 and parts[3] else ""
         suggestion = parts[4] if len(parts) > 4 and parts[4] else None
-        entries.append(Entry(kind, weight, _compile(language, pattern), message, suggestion))
+        gate = tuple(parts[5].split("|")) if len(parts) > 5 and parts[5] else ()
+        entries.append(Entry(kind, weight, _compile(language, pattern), message, suggestion, gate))
     return tuple(entries)
 
 
@@ -269,6 +273,8 @@ def check_tone(
     polite_hits: dict[str, dict[int, float]] = {}
     polite_found: list[Finding] = []
     for entry in lexicon(language):
+        if entry.gate and not any(literal in text for literal in entry.gate):
+            continue  # none of the words the pattern needs: skip its costly scan
         for m in entry.pattern.finditer(text):
             start, end = m.span()
             if end == start or quoted.covers(start, end):
