@@ -244,3 +244,13 @@ def test_sent_replies_get_the_tone_of_the_sellers_own_words(tmp_path: object) ->
     assert rows[calm].tone_verdict == "ok" and rows[calm].tone_score >= 85
     assert rows[angry].tone_verdict == "block" and rows[angry].tone_score < 30
     assert rows[q1].tone_score is None  # inbound mail is Amazon's or the buyer's, not scored
+
+
+def test_self_analysis_and_headings_are_not_harms() -> None:
+    """Raised by the appeal checks: a seller analysing why they failed is not accusing anyone,
+    and an all-caps heading is not shouting."""
+    assert "accusing_question" not in kinds("なぜ見落としたのかを分析しました。")
+    assert "accusing_question" in kinds("なぜ返金しないのか？")
+    appeal = "PLAN OF ACTION\nWe removed the listing and trained our staff. Thank you."
+    assert "emotional_typography" not in kinds(appeal)
+    assert "emotional_typography" in kinds("This is NOT what I ordered. I want a REFUND.")

@@ -178,11 +178,15 @@ def _structure(text: str, language: str, kind: str, quoted: _Spans) -> list[Find
                                       "An exclamation mark is rare in Japanese business mail.", "「。」に置き換えてください。"))
         found += _plain_forms(text, kind, quoted)
     else:
-        caps = [m for m in _CAPS.finditer(text) if _shouted(m.group(0)) and not quoted.covers(*m.span())]
+        caps = [
+            m for m in _CAPS.finditer(text)
+            if _shouted(m.group(0)) and not quoted.covers(*m.span()) and not _heading(text, m.start())
+        ]
         for m in caps[:6]:
             found.append(_finding(text, "emotional_typography", m.start(), m.end(), 8.0,
                                   "Words in capitals read as shouting.", m.group(0).capitalize()))
-    found += _long_sentences(text, language, quoted)
+    if kind != "appeal":  # the appeal checks hold sentences to a stricter length of their own
+        found += _long_sentences(text, language, quoted)
     return found
 
 
@@ -191,6 +195,14 @@ _EMPHATIC = frozenset(
     "NOT NOW NEVER STOP WHY WHAT YOU YOUR THIS ALL ANY NO DO DONT DON'T CAN'T WON'T MUST HAVE NEED "
     "WANT MY ME HELP JUST EVER AGAIN STILL WRONG RIGHT THE AND ARE IS WAS GET GIVE FIX BACK YES".split()
 )
+
+
+def _heading(text: str, offset: int) -> bool:
+    """A short line written all in capitals ("PLAN OF ACTION") is a heading, not shouting."""
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    line = text[start : end if end >= 0 else len(text)].strip()
+    return len(line.split()) <= 6 and line == line.upper() and len(text.strip()) > len(line) * 2
 
 
 def _shouted(word: str) -> bool:
