@@ -72,6 +72,13 @@ def test_a_good_reply_passes_and_an_angry_one_is_blocked_in_both_languages() -> 
         ("Where is my money!!!", "emotional_typography"),
         ("This is NOT what I ordered.", "emotional_typography"),
         ("Pleeeease answer.", "emotional_typography"),
+        ("お前キモいんだよ。", "insult"),
+        ("黙れ。", "insult"),
+        ("そもそもガイドラインを読んでいますか？", "complaint"),
+        ("You keep deleting my listing.", "complaint"),
+        ("I'll take you to court.", "threat"),
+        ("Refund me right now.", "demand"),
+        ("What the hell happened?", "accusing_question"),
     ],
 )
 def test_each_harm_is_found_with_its_exact_passage(text: str, kind: str) -> None:
@@ -254,3 +261,44 @@ def test_self_analysis_and_headings_are_not_harms() -> None:
     appeal = "PLAN OF ACTION\nWe removed the listing and trained our staff. Thank you."
     assert "emotional_typography" not in kinds(appeal)
     assert "emotional_typography" in kinds("This is NOT what I ordered. I want a REFUND.")
+
+
+def test_words_that_only_look_harmful_in_context_are_not_harms() -> None:
+    """Found on public labeled text (../shared/data): descriptive uses of words the lexicons
+    hold as harms. Each pair: the harmless use, then the harmful one."""
+    pairs = [
+        ("警察庁の統計によれば増えています。", "警察に通報します。", "threat"),
+        ("最低でも1か月お待ちいただけますでしょうか。", "最低の対応です。", "complaint"),
+        ("最終的にせよ暫定的にせよ、改名するのがよいでしょう。", "早く返金しろ。", "demand"),
+        ("いますぐ対応できませんが、ご了承ください。", "今すぐ解除してください！", "demand"),
+        ("併用することはあり得ません。", "ありえない対応です。", "complaint"),
+        ("The court order requires this.", "We will see you in court.", "threat"),
+        ("Can someone explain what the paragraph means?", "What the hell is this?", "accusing_question"),
+        ("I don't have the file right now.", "Send it right now.", "demand"),
+        ("A bunch of these images may fit elsewhere.", "You are a bunch of idiots.", "insult"),
+        ("The boys will grow up healthy.", "Just grow up.", "insult"),
+        ("I could give me a day to check, I expect.", "Give me my money.", "demand"),
+    ]
+    for harmless, harmful, kind in pairs:
+        assert kind not in kinds(harmless), harmless
+        assert kind in kinds(harmful), harmful
+
+
+def test_negated_courtesy_and_polite_conjecture() -> None:
+    """ "I do not appreciate" is no gratitude; 〜でしょう。 and 〜ですしね。 are polite endings."""
+    def courtesies(text: str) -> set[str]:
+        return {f.kind for f in check_tone(text).findings if f.weight == 0}
+
+    assert "gratitude" in courtesies("I appreciate your help.")
+    assert "gratitude" not in courtesies("I do not appreciate your help.")
+    assert "plain_form" not in kinds("分割してもよいでしょう。そうですしね。ご確認ください。")
+    assert "plain_form" in kinds("分割してもよいでしょう。それは無理だ。ご確認ください。")
+
+
+def test_weak_signals_lower_the_score_without_changing_the_verdict_alone() -> None:
+    """Frankness markers and lecturing 〜べきです read as criticism, mildly."""
+    for weak, plain in [("正直、理解に苦しみます。", "理解に苦しみます。"), ("根拠を提示すべきです。", "根拠を提示します。")]:
+        result = check_tone(weak)
+        assert "complaint" in kinds(weak)
+        assert result.score < check_tone(plain).score
+        assert result.verdict == "ok"

@@ -152,10 +152,10 @@ _SENTENCE_JA = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 _SENTENCE_EN = re.compile(r"[^.!?\n]+[.!?]*")
 _BULLET = re.compile(r"^\s*(?:[・\-*●■◆○□◇※]|\d+[.)．）]|[（(]\d+[)）]|[①-⑳])")
 _POLITE_END = re.compile(
-    r"(?:です|ます|でした|ました|ません|ください|下さい|ございます|いたします|致します|でしょうか|ませんか|"
+    r"(?:です|ます|でした|ました|ません|ください|下さい|ございます|いたします|致します|でしょう(?:か)?|ませんか|"
     r"願います|幸いです|存じます|申し上げます|おります|ますか|ですか|ましょう|ませ|ございません|でございます|"
     r"お願いします|くださいませ|と申します|承知しました|かしこまりました)"
-    r"(?:よ|ね|よね|が|けど|けれども|ので|から)?[、。！？!?\s」』）)…ー〜~]*$"
+    r"(?:よ|ね|よね|が|けど|けれども|ので|から|し|しね)?[、。！？!?\s」』）)…ー〜~]*$"
 )
 _PLAIN_END = re.compile(
     r"(?:だ|だろ|だろう|じゃん|じゃねー?|ねーよ|ねぇよ|だよ|だぞ|だな|かよ|のか|んだ|やがれ|しろ|するな|くれ|よな|ぞ|ぜ|"
@@ -292,6 +292,8 @@ def check_tone(
             if end == start or quoted.covers(start, end):
                 continue
             if entry.kind in POLITE:
+                if language == "en" and _EN_NEGATION.search(" ".join(_EN_WORDS.findall(text[max(0, start - 20) : start])[-2:])):
+                    continue  # "I do not appreciate", "not sorry": no courtesy
                 polite_hits.setdefault(entry.kind, {})[id(entry)] = entry.weight
                 if len(polite_found) < 12:
                     polite_found.append(_finding(text, entry.kind, start, end, 0.0, "Courteous.", None))
