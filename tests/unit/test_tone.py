@@ -302,3 +302,15 @@ def test_weak_signals_lower_the_score_without_changing_the_verdict_alone() -> No
         assert "complaint" in kinds(weak)
         assert result.score < check_tone(plain).score
         assert result.verdict == "ok"
+
+
+def test_self_criticism_is_not_an_insult_and_acronyms_shout_less_than_words() -> None:
+    assert "insult" not in kinds("Sorry for my stupid question, I was foolish.")
+    assert "insult" in kinds("Your stupid system lost my order.")
+    assert "insult" in kinds("I think you are stupid.")
+    acronym = [f for f in check_tone("The NAACP filed it.").findings if f.kind == "emotional_typography"]
+    shout = [f for f in check_tone("This is NOT what I ordered.").findings if f.kind == "emotional_typography"]
+    assert acronym and shout and acronym[0].weight < shout[0].weight
+    assert check_tone("Seriously? Another canned response?").verdict == "review"
+    # mid-sentence, the same word is a mild emphasis only
+    assert check_tone("It obviously was a long war.").verdict == "ok"

@@ -136,6 +136,20 @@ _EN_WORDS = re.compile(r"[\w']+")
 _JA_NEGATED = re.compile(r"^.{0,12}(?:わけでは|訳では|ことでは)(?:ない|なく|ありません|ございません)|^.{0,6}とは(?:思って|申して)(?:いません|おりません)")
 
 
+#: Words a writer uses of themselves ("sorry for my stupid question") as often as of others.
+_SELF_CRITICAL = frozenset("stupid dumb foolish silly useless idiot idiotic clueless lazy".split())
+_FIRST_PERSON = frozenset("i i'm im my me myself mine".split())
+_SECOND_PERSON = frozenset("you you're your yours u ur".split())
+
+
+def _self_directed(text: str, start: int, word: str) -> bool:
+    """The writer running themselves down: "my stupid question", "I was foolish"."""
+    if word.lower() not in _SELF_CRITICAL:
+        return False
+    before = {w.lower() for w in _EN_WORDS.findall(text[max(0, start - 30) : start])[-3:]}
+    return bool(before & _FIRST_PERSON) and not before & _SECOND_PERSON
+
+
 def _negated(text: str, start: int, end: int, language: str) -> bool:
     if language == "en":
         words = _EN_WORDS.findall(text[max(0, start - 40) : start])[-4:]
@@ -183,7 +197,9 @@ def _structure(text: str, language: str, kind: str, quoted: _Spans) -> list[Find
             if _shouted(m.group(0)) and not quoted.covers(*m.span()) and not _heading(text, m.start())
         ]
         for m in caps[:6]:
-            found.append(_finding(text, "emotional_typography", m.start(), m.end(), 8.0,
+            # A long capitalised word may be a name or an acronym (NAACP); the common ones shout.
+            weight = 8.0 if m.group(0) in _EMPHATIC else 4.0
+            found.append(_finding(text, "emotional_typography", m.start(), m.end(), weight,
                                   "Words in capitals read as shouting.", m.group(0).capitalize()))
     if kind != "appeal":  # the appeal checks hold sentences to a stricter length of their own
         found += _long_sentences(text, language, quoted)
@@ -299,6 +315,8 @@ def check_tone(
                     polite_found.append(_finding(text, entry.kind, start, end, 0.0, "Courteous.", None))
                 continue
             if allowed.overlaps(start, end) or (entry.kind in NEGATABLE and _negated(text, start, end, language)):
+                continue
+            if language == "en" and entry.kind == "insult" and _self_directed(text, start, m.group(0)):
                 continue
             harms.append(_finding(text, entry.kind, start, end, entry.weight, entry.message, entry.suggestion))
     for kind_name, hits in polite_hits.items():
