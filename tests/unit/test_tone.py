@@ -314,3 +314,11 @@ def test_self_criticism_is_not_an_insult_and_acronyms_shout_less_than_words() ->
     assert check_tone("Seriously? Another canned response?").verdict == "review"
     # mid-sentence, the same word is a mild emphasis only
     assert check_tone("It obviously was a long war.").verdict == "ok"
+
+
+def test_negation_does_not_clean_up_profanity_and_stray_quote_marks_quote_nothing() -> None:
+    assert "complaint" not in kinds("This is not unacceptable.")
+    assert "insult" in kinds("I ain't taking this shit.")
+    # the second and third quote marks do not enclose a quotation
+    assert "insult" in kinds('I hate a "final notice" type of bullshit."')
+    assert "insult" not in kinds('Your message said "this is bullshit" and I am sorry.')

@@ -52,6 +52,9 @@ class Entry:
     #: literals one of which must be in the text for the pattern to match (optional 6th
     #: column, "|"-separated): a cheap test before a pattern that is costly to scan
     gate: tuple[str, ...] = ()
+    #: whether a negation before the match cancels it: "not unacceptable" does, but no
+    #: negation makes profanity businesslike ("ain't no b…"); 7th column "unnegatable"
+    negatable: bool = True
 
 
 def _compile(language: str, raw: str) -> re.Pattern[str]:
@@ -79,7 +82,8 @@ def lexicon(language: str) -> tuple[Entry, ...]:
         message = parts[3] if len(parts) > 3 and parts[3] else ""
         suggestion = parts[4] if len(parts) > 4 and parts[4] else None
         gate = tuple(parts[5].split("|")) if len(parts) > 5 and parts[5] else ()
-        entries.append(Entry(kind, weight, _compile(language, pattern), message, suggestion, gate))
+        negatable = not (len(parts) > 6 and parts[6] == "unnegatable")
+        entries.append(Entry(kind, weight, _compile(language, pattern), message, suggestion, gate, negatable))
     return tuple(entries)
 
 
@@ -95,7 +99,9 @@ def detect_language(text: str) -> Language:
     return "ja" if japanese and japanese * 3 >= latin * 0.5 else "en"
 
 
-_QUOTED = re.compile(r"「[^「」]*」|『[^『』]*』|“[^“”]*”|\"[^\"\n]{1,400}\"|^[ \t]*>.*$", re.MULTILINE)
+#: A straight double quote opens before a non-space and closes after one: in 'a "b" c d."'
+#: the text between the second and third marks is not a quotation.
+_QUOTED = re.compile(r"「[^「」]*」|『[^『』]*』|“[^“”]*”|\"(?=\S)[^\"\n]{1,400}(?<=\S)\"|^[ \t]*>.*$", re.MULTILINE)
 
 
 class _Spans:
@@ -314,7 +320,7 @@ def check_tone(
                 if len(polite_found) < 12:
                     polite_found.append(_finding(text, entry.kind, start, end, 0.0, "Courteous.", None))
                 continue
-            if allowed.overlaps(start, end) or (entry.kind in NEGATABLE and _negated(text, start, end, language)):
+            if allowed.overlaps(start, end) or (entry.kind in NEGATABLE and entry.negatable and _negated(text, start, end, language)):
                 continue
             if language == "en" and entry.kind == "insult" and _self_directed(text, start, m.group(0)):
                 continue
