@@ -197,7 +197,7 @@ def match_replies(
         stats.by_rule.update(rule for *_, rule in replies)
     flagged = store.record_answered_flags(conn, account)
     stats.by_rule["answered_flag"] += len(flagged)
-    stats.by_rule["thread"] += store.answer_thread_siblings(conn, [r[0] for r in replies] + flagged)
+    stats.by_rule["thread"] += store.answer_thread_siblings(conn)
     stats.by_rule = Counter({k: v for k, v in stats.by_rule.items() if v})
     return stats
 

@@ -257,6 +257,35 @@ def test_one_reply_answers_two_buyer_messages(tmp_path: Path, sqlite_url: str) -
     assert stats.by_rule == {"references": 1, "thread": 1}
 
 
+def test_a_sibling_stored_after_its_reply_is_answered_too(tmp_path: Path, sqlite_url: str) -> None:
+    """A buyer's first message that reaches the database only after the reply (delivered
+    late, or in a folder polled later) is still answered by that reply through the thread."""
+    box = Mailbox(tmp_path / "mail")
+    second = box.inbound(BUYER, "Re: 商品が届きません", hours_ago=20)
+    r = box.outbound(BUYER, "お詫びと発送状況のご連絡", hours_ago=10, in_reply_to=second)
+    engine, _ = box.load(sqlite_url)
+    assert reply_of(engine, second) == ("mail", "references", r)
+    first = box.inbound(BUYER, "商品が届きません", hours_ago=30)
+    engine, stats = box.load(sqlite_url)
+    assert reply_of(engine, first) == ("mail", "thread", r)
+    assert stats.by_rule == {"thread": 1}
+
+
+def test_a_manual_mark_answers_no_siblings(tmp_path: Path, sqlite_url: str) -> None:
+    """Undoing a mistaken 'replied' mark must leave nothing answered behind it."""
+    from hygiene.store.replies import mark_replied
+
+    box = Mailbox(tmp_path / "mail")
+    first = box.inbound(BUYER, "返品について", hours_ago=30)
+    second = box.inbound(BUYER, "Re: 返品について", hours_ago=20)
+    engine, _ = box.load(sqlite_url)
+    with engine.begin() as conn:
+        mark_replied(conn, by_message_id(engine)[second].id, NOW - timedelta(hours=1))
+        match_replies(conn, tz=zone("Asia/Tokyo"))
+    assert reply_of(engine, second)[0] == "manual"
+    assert reply_of(engine, first) == (None, None, None)
+
+
 def test_new_message_after_a_reply_starts_a_new_clock(tmp_path: Path, sqlite_url: str) -> None:
     box = Mailbox(tmp_path / "mail")
     first = box.inbound(BUYER, "返品について", hours_ago=50)

@@ -242,41 +242,59 @@ def record_answered_flags(conn: Connection, account: str | None) -> list[int]:
     return [v["b_id"] for v in values]
 
 
-def answer_thread_siblings(conn: Connection, answered_ids: Sequence[int]) -> int:
+def answer_thread_siblings(conn: Connection) -> int:
     """A reply also answers the earlier unanswered messages of its thread from the same
-    counterpart. Returns how many were answered that way."""
+    counterpart. Returns how many were answered that way.
+
+    Works from the few messages still waiting, not from the many just answered: when
+    thousands of messages share one key (one counterpart, one subject), starting from the
+    answered side joins every pair of them. A message that arrives late (received before a
+    reply already stored) is answered too, whenever it shows up."""
+    still_waiting = sorted(
+        conn.execute(
+            select(Message.id).where(
+                Message.direction == "inbound",
+                Message.needs_reply == true(),
+                Message.replied_at.is_(None),
+                Message.dismissed_at.is_(None),
+            )
+        ).scalars()
+    )
+    if not still_waiting:
+        return 0
     x = aliased(ThreadKey, name="x")
     y = aliased(ThreadKey, name="y")
     xm = aliased(Message, name="xm")
     ym = aliased(Message, name="ym")
     base = (
         select(y.message_id, ym.received_at, xm.replied_at, xm.reply_message_id, xm.reply_source)
-        .select_from(x)
+        .select_from(y)
+        .join(ym, ym.id == y.message_id)
         .join(
-            y,
+            x,
             and_(
-                y.account == x.account,
-                y.key == x.key,
-                y.direction == "inbound",
-                y.message_id != x.message_id,
+                x.account == y.account,
+                x.key == y.key,
+                x.direction == "inbound",
+                x.message_id != y.message_id,
                 # A shared subject ties two messages only within the subject window.
                 or_(y.window_end.is_(None), x.at <= y.window_end),
             ),
         )
         .join(xm, xm.id == x.message_id)
-        .join(ym, ym.id == y.message_id)
         .where(
-            x.direction == "inbound",
-            ym.needs_reply == true(),
-            ym.replied_at.is_(None),
-            ym.dismissed_at.is_(None),
-            ym.from_addr == xm.from_addr,
+            y.direction == "inbound",
+            # answered by mail or a flag: not through a sibling (no chains of threads), and not
+            # by a manual mark (undoing the mark must not leave its siblings answered)
+            xm.reply_source.in_(("mail", "answered_flag")),
+            or_(xm.reply_rule.is_(None), xm.reply_rule != "thread"),
+            xm.from_addr == ym.from_addr,
             ym.received_at < xm.replied_at,
         )
     )
     best: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(sorted(set(answered_ids))):
-        for y_id, received_at, at, reply_id, source in conn.execute(base.where(x.message_id.in_(chunk))):
+    for chunk in _chunks(still_waiting):
+        for y_id, received_at, at, reply_id, source in conn.execute(base.where(y.message_id.in_(chunk))):
             if at is None or (y_id in best and best[y_id]["b_at"] <= at):
                 continue
             best[y_id] = {"b_id": y_id, "b_at": at, "b_reply": reply_id, "b_source": source, "b_rule": "thread", "b_seconds": _seconds(received_at, at)}
