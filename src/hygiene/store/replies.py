@@ -250,16 +250,8 @@ def answer_thread_siblings(conn: Connection) -> int:
     thousands of messages share one key (one counterpart, one subject), starting from the
     answered side joins every pair of them. A message that arrives late (received before a
     reply already stored) is answered too, whenever it shows up."""
-    still_waiting = sorted(
-        conn.execute(
-            select(Message.id).where(
-                Message.direction == "inbound",
-                Message.needs_reply == true(),
-                Message.replied_at.is_(None),
-                Message.dismissed_at.is_(None),
-            )
-        ).scalars()
-    )
+    # waiting and not even answered by a flag
+    still_waiting = sorted(conn.execute(select(Message.id).where(_waiting(), Message.replied_at.is_(None))).scalars())
     if not still_waiting:
         return 0
     x = aliased(ThreadKey, name="x")

@@ -148,18 +148,22 @@ _FIRST_PERSON = frozenset("i i'm im my me myself mine".split())
 _SECOND_PERSON = frozenset("you you're your yours u ur".split())
 
 
+def _words_before(text: str, start: int, count: int, chars: int) -> list[str]:
+    """The last ``count`` English words within ``chars`` characters before ``start``."""
+    return _EN_WORDS.findall(text[max(0, start - chars) : start])[-count:]
+
+
 def _self_directed(text: str, start: int, word: str) -> bool:
     """The writer running themselves down: "my stupid question", "I was foolish"."""
     if word.lower() not in _SELF_CRITICAL:
         return False
-    before = {w.lower() for w in _EN_WORDS.findall(text[max(0, start - 30) : start])[-3:]}
+    before = {w.lower() for w in _words_before(text, start, 3, 30)}
     return bool(before & _FIRST_PERSON) and not before & _SECOND_PERSON
 
 
-def _negated(text: str, start: int, end: int, language: str) -> bool:
+def _negated(text: str, start: int, end: int, language: str, *, words: int = 4, chars: int = 40) -> bool:
     if language == "en":
-        words = _EN_WORDS.findall(text[max(0, start - 40) : start])[-4:]
-        return any(_EN_NEGATION.search(w) for w in words)
+        return any(_EN_NEGATION.search(w) for w in _words_before(text, start, words, chars))
     return bool(_JA_NEGATED.match(text[end : end + 24]))
 
 
@@ -314,8 +318,9 @@ def check_tone(
             if end == start or quoted.covers(start, end):
                 continue
             if entry.kind in POLITE:
-                if language == "en" and _EN_NEGATION.search(" ".join(_EN_WORDS.findall(text[max(0, start - 20) : start])[-2:])):
-                    continue  # "I do not appreciate", "not sorry": no courtesy
+                # "I do not appreciate", "not sorry": no courtesy (only the words right before)
+                if language == "en" and _negated(text, start, end, language, words=2, chars=20):
+                    continue
                 polite_hits.setdefault(entry.kind, {})[id(entry)] = entry.weight
                 if len(polite_found) < 12:
                     polite_found.append(_finding(text, entry.kind, start, end, 0.0, "Courteous.", None))
