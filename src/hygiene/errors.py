@@ -37,3 +37,13 @@ class ConfigError(HygieneError):
 
 class MailSourceError(HygieneError):
     """A mail server or mail file could not be read (network, login, protocol)."""
+
+
+class DatabaseError(HygieneError):
+    """The database itself failed (locked past the busy timeout, read-only, full, gone).
+    Never carries row data: the message is built from the driver's first line only."""
+
+
+class Terminated(BaseException):
+    """SIGTERM: unwinds like Ctrl-C, so transactions roll back, worker processes are shut
+    down and locks are released before the process exits."""

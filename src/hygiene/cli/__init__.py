@@ -8,13 +8,14 @@ imports inside its functions.
 from __future__ import annotations
 
 import importlib
+import signal
 import traceback
 from typing import Any
 
 import click
 
 from hygiene.cli.context import AppContext
-from hygiene.errors import HygieneError
+from hygiene.errors import HygieneError, Terminated
 
 #: command name → "module:attribute"; the order is the order of ``hygiene --help``.
 COMMANDS: dict[str, str] = {
@@ -59,17 +60,58 @@ class LazyGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
+        previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             return super().invoke(ctx)
         except HygieneError as exc:
-            app = ctx.find_object(AppContext)
-            if app is not None and app.verbose:
-                traceback.print_exc()
-            click.echo(f"hygiene: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            self._fail(ctx, exc)
         except KeyboardInterrupt:
             click.echo("hygiene: interrupted", err=True)
             ctx.exit(130)
+        except Terminated:
+            click.echo("hygiene: terminated", err=True)
+            ctx.exit(143)
+        except Exception as exc:
+            # The database or the disk failing is the environment, not a bug: one line
+            # (never the statement or its parameters), a traceback only under --verbose.
+            failure = _environment_error(exc)
+            if failure is None:
+                raise
+            self._fail(ctx, failure)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def _fail(self, ctx: click.Context, exc: HygieneError) -> None:
+        app = ctx.find_object(AppContext)
+        if app is not None and app.verbose:
+            traceback.print_exc()
+        click.echo(f"hygiene: {exc}", err=True)
+        ctx.exit(exc.exit_code)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _environment_error(exc: Exception) -> HygieneError | None:
+    """A user-facing error for a failure of the database or the file system, else None."""
+    if type(exc).__module__.split(".")[0] in ("sqlalchemy", "sqlite3", "psycopg"):
+        import sqlite3
+
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(exc, DBAPIError | sqlite3.OperationalError | sqlite3.DatabaseError):
+            from hygiene.store.db import database_error
+
+            app = click.get_current_context().find_object(AppContext)
+            url = None
+            if app is not None and app._engine is not None:
+                url = app._engine.url
+            return database_error(exc, url)
+        return None
+    if isinstance(exc, OSError) and exc.filename:
+        return HygieneError(f"cannot use {exc.filename}: {exc.strerror or exc}", "check that the path exists, is writable and the disk is not full")
+    return None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,35 +11,36 @@ the next run continues where it stopped.
 
 from __future__ import annotations
 
-import fcntl
 import multiprocessing
 import os
 import re
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from hygiene.classify import could_keep
 from hygiene.config import AccountConfig, Config
-from hygiene.errors import HygieneError, MailSourceError
+from hygiene.errors import DatabaseError, HygieneError, MailSourceError
+from hygiene.locks import PollBusy, account_lock, forget_in_child
 from hygiene.mail import parse
-from hygiene.mail.ingest import RawMessage, build_row, flag_state
-from hygiene.paths import state_home
+from hygiene.mail.ingest import RawMessage, build_row_safely, flag_state
+
+__all__ = ["PollBusy", "account_lock", "poll_account", "poll_accounts"]
 from hygiene.store.messages import (
     folder_state,
     iter_chunks,
     save_folder_state,
-    store_rows,
+    store_batch,
     stored_flags,
     update_flags,
 )
@@ -81,8 +82,16 @@ _ADDRESS = re.compile(rb"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
 _FIELD = re.compile(rb"^(from|to|cc|subject):[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 
 
-class PollBusy(HygieneError):
-    """Another poll of the same account holds its lock (an overlapping cron run)."""
+class SyncError(HygieneError):
+    """An unexpected failure while syncing one account (a bug): the other accounts go on."""
+
+
+def _is_database_failure(exc: BaseException) -> bool:
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError | sqlite3.DatabaseError)
 
 
 class Progress(Protocol):
@@ -107,6 +116,8 @@ class FolderResult:
     flag_changes: int = 0
     #: UIDVALIDITY changed (or --full): the folder was read again from the start
     rescanned: bool = False
+    #: messages the database refused whole, kept as minimal rows with a parse note
+    salvaged: int = 0
 
 
 @dataclass
@@ -248,29 +259,6 @@ def folders_to_sync(client: IMAPClient, account: AccountConfig) -> list[tuple[st
 # -- the poll -----------------------------------------------------------------------------
 
 
-@contextmanager
-def account_lock(name: str) -> Iterator[None]:
-    """One poll per account at a time on this machine (overlapping cron runs)."""
-    directory = state_home() / "locks"
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-    fd = os.open(directory / f"{safe}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
-            raise PollBusy(
-                f"{name}: another poll of this account is running{f' (pid {holder})' if holder else ''}",
-                "it syncs the same mail; nothing to do",
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
 def poll_account(
     engine: Engine,
     config: Config,
@@ -317,6 +305,19 @@ def poll_account(
         except MailSourceError as exc:
             _record_error(engine, account, current[0] if current else None, str(exc), now)
             raise
+        except HygieneError:
+            raise
+        except Exception as exc:
+            if _is_database_failure(exc):
+                from hygiene.store.db import database_error
+
+                raise database_error(exc, engine.url) from exc
+            # A bug while syncing: said, kept for status, and the other accounts still polled.
+            # The folder's progress stops at the last stored batch, so nothing is skipped.
+            where = f"{current[0]}: " if current else ""
+            message = f"{account.name}: {where}sync failed: {exc.__class__.__name__}: {str(exc)[:200]}"
+            _record_error(engine, account, current[0] if current else None, message, now)
+            raise SyncError(message, "the next poll retries from the last stored batch; -v shows the traceback") from exc
         finally:
             workers.close()
             _close(client)
@@ -338,8 +339,10 @@ def _match(engine: Engine, config: Config, account: str, recheck: list[int]) -> 
 def _record_error(engine: Engine, account: AccountConfig, folder: str | None, message: str, now: datetime) -> None:
     """Keep the failure for ``hygiene status``; on the failing folder, or on every folder of
     the account when the connection itself failed."""
+    from hygiene.mail.ingest import storable
     from hygiene.store.messages import all_folder_states
 
+    message = storable(message)
     try:
         with engine.begin() as conn:
             names = [folder] if folder else [s.name for s in all_folder_states(conn) if s.account == account.name and s.role != "import"]
@@ -395,25 +398,39 @@ def _sync_folder(
     # parse and store overlap. Batches are stored in order, each with the folder's progress.
     pool = (workers or _Workers()).pool() if len(chunks) >= PARALLEL_MIN_BATCHES else None
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hygiene-store") if pool else None
-    in_flight: deque[Future[tuple[int, int]]] = deque()
+    in_flight: deque[Future[tuple[int, int, int]]] = deque()
 
-    def store(chunk: Sequence[int], pending: Future[list[dict[str, Any]]] | list[dict[str, Any]]) -> tuple[int, int]:
-        rows = pending.result() if isinstance(pending, Future) else pending
-        skipped = sum(1 for r in rows if r.get("_skip"))
-        rows = [r for r in rows if not r.get("_skip")]
-        with engine.begin() as conn:  # the batch and the folder's progress, or nothing
-            new, _ = store_rows(conn, rows)
-            save_folder_state(conn, account.name, name, role=role, uidvalidity=uidvalidity, highest_uid=max(chunk))
+    broken: list[BaseException] = []
+
+    def store(chunk: Sequence[int], pending: Future[list[dict[str, Any]]] | list[dict[str, Any]]) -> tuple[int, int, int]:
+        if broken:
+            # An earlier batch was not stored: the folder's progress must not move past it,
+            # so the batches after it wait for the next run too (fetched again, never lost).
+            return 0, 0, 0
+        try:
+            rows = pending.result() if isinstance(pending, Future) else pending
+            skipped = sum(1 for r in rows if r.get("_skip"))
+            rows = [r for r in rows if not r.get("_skip")]
+
+            def advance(conn: Connection) -> None:
+                save_folder_state(conn, account.name, name, role=role, uidvalidity=uidvalidity, highest_uid=max(chunk))
+
+            # the batch and the folder's progress, or nothing
+            done = store_batch(engine, rows, progress=advance)
+        except BaseException as exc:
+            broken.append(exc)
+            raise
         if progress:
             progress.advance(len(chunk))
-        return new, skipped
+        return done.new, skipped, done.salvaged
 
     prefilter = True
 
-    def collect(done: tuple[int, int]) -> None:
+    def collect(done: tuple[int, int, int]) -> None:
         nonlocal prefilter
         result.new += done[0]
         result.skipped += done[1]
+        result.salvaged += done[2]
         if not prefilter and done[0] + done[1] and done[1] > (1 - DIRECT_KEEP_RATIO) * (done[0] + done[1]):
             prefilter = True  # more unwanted mail than expected: read headers first again
 
@@ -582,10 +599,7 @@ def build_rows(raws: Sequence[RawMessage], account: str, config: Config, now: da
     come back as ``{"_skip": True}`` so the caller can count them."""
     rows: list[dict[str, Any]] = []
     for raw in raws:
-        try:
-            row, _ = build_row(raw, account, config, now, own_addresses=own)
-        except Exception as exc:  # a parser bug must not stop the sync: keep what we know
-            row = _fallback_row(raw, account, config, now, exc, own)
+        row = build_row_safely(raw, account, config, now, own)
         rows.append(row if row is not None else {"_skip": True})
     return rows
 
@@ -615,7 +629,37 @@ def _parse_pool() -> ProcessPoolExecutor | None:
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return None
     # fork: the workers start with everything already imported (milliseconds, not seconds).
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start, initargs=(os.getpid(),)
+    )
+
+
+def _worker_start(parent: int) -> None:
+    """A parse worker never outlives its poll: it drops the inherited account lock, asks the
+    kernel to kill it when the parent dies (Linux), and watches for that elsewhere. Ctrl-C
+    is the parent's to handle (it shuts the pool down)."""
+    import signal
+    import threading
+
+    forget_in_child()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:  # where PR_SET_PDEATHSIG does not exist
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hygiene-parent-watch", daemon=True).start()
 
 
 def _subject_matters(config: Config, sender: str) -> bool:
@@ -660,22 +704,6 @@ def _decode_subject(value: bytes) -> str:
         return str(make_header(decode_header(text)))
     except Exception:  # a malformed encoded-word: the raw text still matches most rules
         return text
-
-
-def _fallback_row(raw: RawMessage, account: str, config: Config, now: datetime, exc: Exception, own: frozenset[str]) -> dict[str, Any] | None:
-    """When full parsing failed: the row the headers alone give, with a parse note."""
-    header, _, _ = raw.data.partition(b"\r\n\r\n")
-    row, _ = build_row(RawMessage(**{**raw.__dict__, "data": header}), account, config, now, own_addresses=own)
-    if row is None:
-        return None
-    from hygiene.mail.ingest import fingerprint
-
-    row.update(
-        fingerprint=fingerprint(raw.data),
-        size=len(raw.data),
-        parse_note=f"body could not be parsed ({exc.__class__.__name__}: {exc}); headers only",
-    )
-    return row
 
 
 def _sync_flags(
@@ -741,6 +769,8 @@ def poll_accounts(
         item: PollResult | HygieneError
         try:
             item = poll_account(engine, config, account, now=now, full=full, progress=progress)
+        except DatabaseError:
+            raise  # the database, not the account: the next account would fail the same way
         except HygieneError as exc:
             item = exc
         out.append(item)

@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from hygiene.config import Config
 from hygiene.errors import ConfigError
 from hygiene.mail.files import read_path
-from hygiene.mail.ingest import IngestStats, RawMessage, build_row
-from hygiene.store.messages import store_rows
+from hygiene.mail.ingest import IngestStats, RawMessage, build_row_safely
+from hygiene.store.messages import store_batch
 
 DEFAULT_IMPORT_ACCOUNT = "import"
 
@@ -40,21 +40,17 @@ def import_paths(
         part = IngestStats()
         rows = []
         for raw in batch:
-            try:
-                row, parsed = build_row(raw, account, config, now, own_addresses=own)
-            except Exception as exc:  # a parser bug must not stop the import; count it
-                part.failed += 1
-                part.errors.append(f"{raw.folder}: {exc.__class__.__name__}: {exc}")
-                continue
+            row = build_row_safely(raw, account, config, now, own)
             if row is None:
                 part.skipped += 1
                 continue
             if row["parse_note"]:
                 part.parse_notes += 1
             rows.append(row)
-        with engine.begin() as conn:
-            new, existing = store_rows(conn, rows)
-        part.new, part.existing = new, existing
+        # the same failure rules as a poll: a row the database refuses is kept minimal
+        done = store_batch(engine, rows)
+        part.new, part.existing = done.new, done.existing
+        part.parse_notes += done.salvaged
         stats.add(part)
         batch.clear()
 

@@ -7,6 +7,7 @@ Both the IMAP poller and ``hygiene import`` hand :class:`RawMessage` objects to
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -57,6 +58,34 @@ class IngestStats:
             "parse_notes": self.parse_notes,
             "failed": self.failed,
         }
+
+
+#: What no database column can hold: NUL (PostgreSQL text) and lone surrogates (not UTF-8;
+#: the parser keeps undecodable header bytes as surrogate escapes).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` as every backend stores it: undecodable bytes kept as surrogate escapes are
+    read as UTF-8 where they form UTF-8 (RFC 6532 headers), else become U+FFFD; NUL is
+    removed. Anything else is unchanged (the common case costs one regex scan)."""
+    if not _UNSTORABLE.search(text):
+        return text
+    text = text.replace("\x00", "")
+    try:
+        # surrogate escapes are the original bytes: decode them as UTF-8 where they are
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # other lone surrogates (not escapes of bytes)
+        return _SURROGATE.sub("\ufffd", text)
+
+
+def storable_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Every text value of ``row`` made storable (see :func:`storable`), in place."""
+    for key, value in row.items():
+        if isinstance(value, str):
+            row[key] = storable(value)
+    return row
 
 
 def fingerprint(data: bytes) -> str:
@@ -129,8 +158,9 @@ def build_row(
         "tone_score": None,
         "tone_verdict": None,
     }
+    storable_row(row)
     if kind.direction == "outbound" and not parsed.auto_reply:
-        row["tone_score"], row["tone_verdict"] = sent_tone(parsed.body_text, config)
+        row["tone_score"], row["tone_verdict"] = sent_tone(row["body_text"], config)
     return row, parsed
 
 
@@ -153,3 +183,49 @@ def sent_tone(body: str, config: Config) -> tuple[float | None, str | None]:
         allow=config.tone.allow,
     )
     return float(result.score), result.verdict
+
+
+def build_row_safely(raw: RawMessage, account: str, config: Config, now: datetime, own: frozenset[str]) -> dict[str, Any] | None:
+    """:func:`build_row` that never raises: a parser bug must not stop a sync or an import,
+    nor lose the message (see :func:`fallback_row`)."""
+    try:
+        return build_row(raw, account, config, now, own_addresses=own)[0]
+    except Exception as exc:  # noqa: BLE001 - keep what can be read, with a note
+        return fallback_row(raw, account, config, now, exc, own)
+
+
+def fallback_row(raw: RawMessage, account: str, config: Config, now: datetime, exc: Exception, own: frozenset[str]) -> dict[str, Any] | None:
+    """When full parsing failed: the row the headers alone give, with a parse note; when
+    even the headers fail, a row of what the server said (folder, UID, date, flags) so the
+    message is never silently lost."""
+    why = storable(f"{exc.__class__.__name__}: {exc}")[:300]
+    header, _, _ = raw.data.partition(b"\r\n\r\n")
+    try:
+        row, _ = build_row(RawMessage(**{**raw.__dict__, "data": header}), account, config, now, own_addresses=own)
+    except Exception as second:  # noqa: BLE001 - the headers too: keep the envelope
+        return unparsed_row(raw, account, now, f"could not be parsed ({why}; headers: {second.__class__.__name__})")
+    if row is None:
+        return None
+    row.update(
+        fingerprint=fingerprint(raw.data),
+        size=len(raw.data),
+        parse_note=f"body could not be parsed ({why}); headers only",
+    )
+    return row
+
+
+def unparsed_row(raw: RawMessage, account: str, now: datetime, note: str) -> dict[str, Any]:
+    """A message nothing could be read from: stored as 'other' with what the server said."""
+    flags, seen, answered = flag_state(raw.flags)
+    return {
+        "account": account, "folder": raw.folder, "uidvalidity": raw.uidvalidity, "uid": raw.uid,
+        "fingerprint": fingerprint(raw.data), "source": raw.source, "message_id": None,
+        "in_reply_to": None, "references": None, "from_name": None, "from_addr": None,
+        "to_addrs": None, "cc_addrs": None, "subject": None, "date_header": None,
+        "internal_date": raw.internal_date, "received_at": raw.internal_date or now,
+        "flags": flags, "seen": seen, "answered": answered, "answered_seen_at": now if answered else None,
+        "direction": "outbound" if raw.role == "sent" else "inbound", "category": "other",
+        "needs_reply": False, "auto_reply": False, "body_text": "", "size": len(raw.data),
+        "parse_note": note, "raw": raw.data, "stored_at": now, "tone_score": None, "tone_verdict": None,
+    }
+

@@ -15,13 +15,93 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from hygiene.errors import HygieneError
+from hygiene.errors import DatabaseError, HygieneError
 
 BUSY_TIMEOUT_S = 30
 #: The newest revision under migrations/ (a test holds it to Alembic's own head). A database
 #: already there is recognised with one SELECT, which keeps Alembic's import (~130 ms) off the
 #: path of every command; Alembic itself runs only when the schema is behind.
 SCHEMA_HEAD = "0002"
+
+
+def busy_timeout() -> float:
+    """How long a SQLite writer waits for another one: BUSY_TIMEOUT_S, or
+    ``$HYGIENE_BUSY_TIMEOUT`` seconds (tests; a dashboard that must not wait)."""
+    value = os.environ.get("HYGIENE_BUSY_TIMEOUT", "")
+    try:
+        seconds = float(value)
+    except ValueError:
+        return BUSY_TIMEOUT_S
+    return seconds if 0 <= seconds <= 3600 else BUSY_TIMEOUT_S
+
+
+def database_error(exc: BaseException, url: Any = None) -> DatabaseError:
+    """One line for a failure of the database itself, naming the database and, when it is
+    locked, the processes using it. Built from the driver's message alone: SQLAlchemy's own
+    text appends the statement and its parameters."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [orig.__class__.__name__])[0][:200]
+    where = _where(url)
+    lowered = first.lower()
+    if "locked" in lowered:
+        users = _sqlite_users(url)
+        who = f" (in use by {users})" if users else ""
+        return DatabaseError(
+            f"database {where} is locked by another process{who} for longer than {busy_timeout():g} s",
+            "wait for it to finish (a long poll or import) and run again",
+        )
+    if "readonly" in lowered or "read-only" in lowered:
+        return DatabaseError(f"database {where} is read-only: {first}", "make the file and its directory writable, or set [database] url")
+    if "full" in lowered or "no space" in lowered:
+        return DatabaseError(f"database {where}: the disk is full: {first}", "free some space and run again (nothing was half-written)")
+    return DatabaseError(f"database {where}: {orig.__class__.__name__}: {first}")
+
+
+def _where(url: Any) -> str:
+    if url is None:
+        return "(unknown)"
+    try:
+        parsed = make_url(str(url)) if not hasattr(url, "render_as_string") else url
+        if parsed.get_backend_name() == "sqlite":
+            return str(parsed.database)
+        return str(parsed.render_as_string(hide_password=True))
+    except ArgumentError:
+        return "(unknown)"
+
+
+def _sqlite_users(url: Any) -> str:
+    """'pid 123 (hygiene poll), pid 456 (sqlite3 …)': who holds POSIX locks on the SQLite
+    file, its WAL or shared memory (Linux /proc/locks), this process left out."""
+    try:
+        parsed = make_url(str(url)) if not hasattr(url, "render_as_string") else url
+        if parsed.get_backend_name() != "sqlite" or not parsed.database:
+            return ""
+        inodes = set()
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                inodes.add(os.stat(f"{parsed.database}{suffix}").st_ino)
+            except OSError:
+                pass
+        pids: set[int] = set()
+        with open("/proc/locks") as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) > 5 and parts[4].isdigit() and int(parts[5].rsplit(":", 1)[-1]) in inodes:
+                    pids.add(int(parts[4]))
+    except (OSError, ValueError, ArgumentError):
+        return ""
+    pids.discard(os.getpid())
+    out = []
+    for pid in sorted(pids)[:5]:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [os.path.basename(a.decode(errors="replace")) for a in argv[:3] if a]
+        command = " ".join(w for w in words if not w.startswith("python"))
+        safe = "".join(c if c.isprintable() else "?" for c in command)[:60]
+        out.append(f"pid {pid} ({safe})" if safe else f"pid {pid}")
+    return ", ".join(out)
 
 
 def migrations_dir() -> Path:
@@ -45,9 +125,11 @@ def make_engine(url: str) -> Engine:
             if not path.exists():
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
                 os.close(fd)
-        kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_S}
+        kwargs["connect_args"] = {"timeout": busy_timeout()}
     try:
-        engine = create_engine(url, **kwargs)
+        # hide_parameters: an error message must never carry row data (buyers' addresses,
+        # bodies), even in a traceback under --verbose.
+        engine = create_engine(url, hide_parameters=True, **kwargs)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         raise HygieneError(
             f"no driver for database URL {url!r} ({exc})",
@@ -61,7 +143,7 @@ def make_engine(url: str) -> Engine:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+    cur.execute(f"PRAGMA busy_timeout={int(busy_timeout() * 1000)}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from hygiene.store.models import Folder, Message
 
@@ -125,6 +126,91 @@ def store_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int, i
             refresh,
         )
     return len(new_rows), len(rows) - len(new_rows)
+
+
+#: Failures of the database itself, not of a row: the batch is retried on the next run.
+_ENVIRONMENTAL: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, DisconnectionError, MemoryError)
+#: Text of a salvaged row is kept up to this many characters.
+SALVAGE_TEXT_LIMIT = 100_000
+
+
+@dataclass
+class BatchOutcome:
+    new: int = 0
+    existing: int = 0
+    #: rows the database refused whole, stored again as minimal rows with a parse note
+    salvaged: int = 0
+
+
+def store_batch(
+    engine: Engine,
+    rows: Sequence[dict[str, Any]],
+    *,
+    progress: Callable[[Connection], None] | None = None,
+) -> BatchOutcome:
+    """Store a batch and its sync progress in one transaction; a row the database refuses
+    never takes the batch down with it.
+
+    When the batch fails because of a row (a value no backend can hold), the rows are stored
+    one by one and the refused row again as a minimal one (see :func:`salvage_row`); the
+    progress is written once they all are, so it never moves past a row not committed.
+    Failures of the database itself (locked, gone, disk full) are raised: nothing of the
+    batch is committed and the next run takes it again."""
+    try:
+        with engine.begin() as conn:
+            new, existing = store_rows(conn, rows)
+            if progress is not None:
+                progress(conn)
+        return BatchOutcome(new, existing)
+    except _ENVIRONMENTAL:
+        raise
+    except Exception:  # noqa: BLE001 - a row's value: found below, row by row
+        pass
+    out = BatchOutcome()
+    for row in rows:
+        try:
+            with engine.begin() as conn:
+                new, existing = store_rows(conn, [row])
+        except _ENVIRONMENTAL:
+            raise
+        except Exception as exc:  # noqa: BLE001 - this row: keep what the database takes
+            with engine.begin() as conn:  # a refusal here is the database's, not the row's: raised
+                new, existing = store_rows(conn, [salvage_row(row, exc)])
+            out.salvaged += 1
+        out.new += new
+        out.existing += existing
+    if progress is not None:
+        with engine.begin() as conn:
+            progress(conn)
+    return out
+
+
+#: Columns a salvaged row keeps as they were: numbers, times, flags and classification.
+_SALVAGE_KEEP = (
+    "account", "folder", "uidvalidity", "uid", "fingerprint", "source", "date_header",
+    "internal_date", "received_at", "seen", "answered", "answered_seen_at", "direction",
+    "category", "needs_reply", "auto_reply", "size", "stored_at", "tone_score", "tone_verdict",
+)
+
+
+def salvage_row(row: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    """The row reduced to what any database stores: its numbers, times and classification
+    as they were (so its deadline still counts), its text as ASCII with backslash escapes
+    (``\\xff``, ``\\u3042``), NUL removed, at most SALVAGE_TEXT_LIMIT characters each, and a
+    parse note saying why."""
+    out: dict[str, Any] = {key: row.get(key) for key in _SALVAGE_KEEP}
+    for key, value in row.items():
+        if key in out or key == "raw":
+            continue
+        if isinstance(value, str):
+            value = value.replace("\x00", "")[:SALVAGE_TEXT_LIMIT]
+            value = value.encode("ascii", "backslashreplace").decode("ascii")
+        out[key] = value
+    out["raw"] = None
+    out["flags"] = str(out.get("flags") or "").encode("ascii", "backslashreplace").decode("ascii")
+    note = f"the database refused this message ({exc.__class__.__name__}); its text is kept with backslash escapes"
+    out["parse_note"] = f"{out['parse_note']}; {note}" if out.get("parse_note") else note
+    return out
 
 
 @dataclass
