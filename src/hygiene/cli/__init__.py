@@ -16,6 +16,7 @@ import click
 
 from hygiene.cli.context import AppContext
 from hygiene.errors import HygieneError, Terminated
+from hygiene.safe_text import safe
 
 #: command name → "module:attribute"; the order is the order of ``hygiene --help``.
 COMMANDS: dict[str, str] = {
@@ -85,7 +86,7 @@ class LazyGroup(click.Group):
         app = ctx.find_object(AppContext)
         if app is not None and app.verbose:
             traceback.print_exc()
-        click.echo(f"hygiene: {exc}", err=True)
+        click.echo(f"hygiene: {safe(str(exc))}", err=True)  # may quote the server
         ctx.exit(exc.exit_code)
 
 

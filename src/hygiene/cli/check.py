@@ -11,6 +11,7 @@ import click
 from hygiene.cli.context import AppContext, parse_when
 from hygiene.cli.output import print_json
 from hygiene.errors import HygieneError
+from hygiene.safe_text import safe
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -42,13 +43,13 @@ def _poll_first(app: AppContext, account: str | None) -> None:
     try:
         from hygiene.mail.imap import poll_account
     except ImportError as exc:
-        click.echo(f"hygiene: poll skipped ({exc}); checking what the database has", err=True)
+        click.echo(f"hygiene: poll skipped ({safe(str(exc))}); checking what the database has", err=True)
         return
     for acc in accounts:
         try:
             poll_account(app.engine(), config, acc, now=app.now())
         except HygieneError as exc:
-            click.echo(f"hygiene: poll {acc.name}: {exc}; checking what the database has", err=True)
+            click.echo(f"hygiene: poll {safe(acc.name)}: {safe(str(exc))}; checking what the database has", err=True)
 
 
 def _parse_at(app: AppContext, text: str, now: datetime) -> datetime:

@@ -8,6 +8,7 @@ import click
 
 from hygiene.cli.context import AppContext, parse_when
 from hygiene.cli.output import interactive, print_json
+from hygiene.safe_text import safe
 
 
 @click.command("import")
@@ -36,7 +37,7 @@ def import_(app: AppContext, paths: tuple[Path, ...], account: str, as_json: boo
     if counter["n"] >= 100 and interactive() and not as_json:
         click.echo("", err=True)
     for error in stats.errors:
-        click.echo(f"hygiene: failed: {error}", err=True)
+        click.echo(f"hygiene: failed: {safe(error)}", err=True)  # quotes the message's folder and parser
     if as_json:
         print_json(stats.as_json())
     else:

@@ -10,6 +10,7 @@ import click
 from hygiene.cli.context import AppContext
 from hygiene.cli.output import interactive, print_json
 from hygiene.errors import HygieneError
+from hygiene.safe_text import safe
 
 
 class _Bar:
@@ -19,7 +20,8 @@ class _Bar:
         self._bar: Any = None
 
     def start_folder(self, account: str, folder: str, total: int) -> None:
-        bar: Any = click.progressbar(length=total, label=f"{account}: {folder}", file=sys.stderr, show_pos=True)
+        # Folder names come from the server.
+        bar: Any = click.progressbar(length=total, label=safe(f"{account}: {folder}"), file=sys.stderr, show_pos=True)
         self._bar = bar.__enter__()
 
     def advance(self, n: int) -> None:
@@ -66,13 +68,13 @@ def poll(app: AppContext, account_name: str | None, full: bool, as_json: bool) -
         if isinstance(item, PollResult):
             report.append(item.as_json())
             if not as_json:
-                click.echo(item.summary())
+                click.echo(safe(item.summary()))  # folder names come from the server
         else:
             busy = isinstance(item, PollBusy)
             failed = failed or not busy
             report.append({"name": account.name, "ok": busy, "skipped": busy, "error": str(item)})
             if not as_json:
-                click.echo(f"hygiene: {item}" if busy else f"hygiene: error: {item}", err=True)
+                click.echo(f"hygiene: {safe(str(item))}" if busy else f"hygiene: error: {safe(str(item))}", err=True)
     if as_json:
         print_json({"accounts": report})
     if failed:

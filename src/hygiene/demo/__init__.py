@@ -200,6 +200,7 @@ def _tone_section(mail_dir: Path, manifest: dict[str, Any]) -> str:
     if not picks:
         return ""
     from hygiene.mail.parse import parse_message
+    from hygiene.safe_text import safe
 
     lines = ["Tone check of two sent replies (hygiene tone):"]
     for label, entry in sorted(picks, key=lambda p: p[0] != "polite"):
@@ -211,6 +212,6 @@ def _tone_section(mail_dir: Path, manifest: dict[str, Any]) -> str:
         parsed = parse_message(path.read_bytes())
         lang = "ja" if any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in parsed.body_text) else "en"
         result = check_tone(parsed.body_text, lang=lang, kind="reply")
-        first = " ".join(parsed.body_text.split())[:60]
+        first = " ".join(safe(parsed.body_text).split())[:60]
         lines.append(f"  {label:<7} score {result.score:>5}  {result.verdict:<8} “{first}…”")
     return "\n".join(lines) if len(lines) > 1 else ""

@@ -1,6 +1,6 @@
 """Pure rendering of the check list, ``show`` and the demo summary (tests assert on these
 strings). Times are shown in the configured time zone (``timezone`` in the config, else the
-machine's local zone)."""
+machine's local zone). Text from mail goes through :func:`hygiene.safe_text.safe`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from hygiene.deadlines import CRITICAL, DUE_SOON, LATE, PENDING, CheckItem, CheckReport, Deadlines
+from hygiene.safe_text import safe
 
 STATE_LABEL = {CRITICAL: "CRITICAL", LATE: "LATE", DUE_SOON: "due soon", PENDING: "pending"}
 
@@ -45,7 +46,7 @@ def _local(value: datetime, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def _clip(text: str | None, width: int) -> str:
-    text = " ".join((text or "").split())
+    text = " ".join(safe(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -95,7 +96,7 @@ def render_check(report: CheckReport, tz: tzinfo, *, verbose: bool = False) -> s
     n = len(report.items)
     lines = [f"{stamp}: {n} message{'s' if n != 1 else ''} await{'s' if n == 1 else ''} a reply ({_count_phrase(report.counts)})"]
     for item in report.items:
-        who = item.from_addr or "(no sender)"
+        who = safe(item.from_addr) or "(no sender)"
         lines.append("")
         lines.append(f"{STATE_LABEL[item.state]:<9} {time_left(item, now):<22} {item.category:<15} {who}  #{item.id}")
         lines.append(f"          {_clip(item.subject, 90) or '(no subject)'}")
@@ -104,7 +105,7 @@ def render_check(report: CheckReport, tz: tzinfo, *, verbose: bool = False) -> s
         detail = f"received {_local(item.received_at, tz)} ({age} ago), due {due}"
         if item.state in (LATE, CRITICAL) or item.deadlines.critical_at != item.deadlines.due_at:
             detail += f", critical {_local(item.deadlines.critical_at, tz, '%m-%d %H:%M')}"
-        lines.append(f"          {detail} [{item.deadlines.source}]")
+        lines.append(f"          {detail} [{safe(item.deadlines.source)}]")
     if report.items:
         lines.append("")
         lines.append("Answered in Seller Central? hygiene replied ID   ·   No reply needed? hygiene dismiss ID --reason ...")
@@ -121,27 +122,27 @@ def render_show(
     state: str,
 ) -> str:
     """One message, its thread and its timeline."""
-    sender = f"{message.from_name} <{message.from_addr}>" if message.from_name else (message.from_addr or "")
+    sender = f"{safe(message.from_name)} <{safe(message.from_addr)}>" if message.from_name else safe(message.from_addr)
     lines = [
-        f"#{message.id}  {message.account}  {message.direction}  {message.category}  [{state}]",
+        f"#{message.id}  {safe(message.account)}  {message.direction}  {message.category}  [{state}]",
         f"From:     {sender}",
-        f"To:       {message.to_addrs or ''}",
-        f"Subject:  {message.subject or ''}",
+        f"To:       {safe(message.to_addrs)}",
+        f"Subject:  {safe(message.subject)}",
         f"Received: {_local(message.received_at, tz, '%Y-%m-%d %H:%M %Z')}",
     ]
     if message.parse_note:
-        lines.append(f"Note:     {message.parse_note}")
-    body = (message.body_text or "").strip()
+        lines.append(f"Note:     {safe(message.parse_note)}")
+    body = safe(message.body_text, multiline=True).strip()
     if body:
         lines.append("")
-        body_lines = body.splitlines()
+        body_lines = body.split("\n")
         lines += [f"  {line}" for line in body_lines[:40]]
         if len(body_lines) > 40:
             lines.append(f"  … ({len(body_lines) - 40} more lines)")
 
     events: list[tuple[datetime, str]] = [(message.received_at, "received")]
     if deadlines is not None:
-        events.append((deadlines.due_at, f"due [{deadlines.source}]"))
+        events.append((deadlines.due_at, f"due [{safe(deadlines.source)}]"))
         if deadlines.critical_at != deadlines.due_at:
             events.append((deadlines.critical_at, "critical"))
     if message.replied_at is not None:
@@ -156,7 +157,7 @@ def render_show(
     if message.manual_replied_at is not None and message.reply_source != "manual":
         events.append((message.manual_replied_at, "also marked replied by hand"))
     if message.dismissed_at is not None:
-        events.append((message.dismissed_at, f"dismissed: {message.dismiss_reason or ''}"))
+        events.append((message.dismissed_at, f"dismissed: {safe(message.dismiss_reason)}"))
     events.append((now, "now"))
     lines += ["", "Timeline:"]
     lines += [f"  {_local(at, tz)}  {what}" for at, what in sorted(events, key=lambda e: e[0])]

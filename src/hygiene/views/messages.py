@@ -1,4 +1,5 @@
-"""Pure rendering of message lists and sync status (tests assert on these strings)."""
+"""Pure rendering of message lists and sync status (tests assert on these strings). Text from
+mail and from the server goes through :func:`hygiene.safe_text.safe`; the dicts stay exact."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from hygiene.safe_text import safe
 from hygiene.store.messages import FolderState
 
 
@@ -32,7 +34,7 @@ def message_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def _clip(text: str | None, width: int) -> str:
-    text = (text or "").replace("\n", " ")
+    text = safe(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -40,9 +42,9 @@ def render_messages(rows: Sequence[Any]) -> str:
     lines = []
     for r in rows:
         when = r.received_at.strftime("%Y-%m-%d %H:%M") if r.received_at else "-"
-        note = f"  [note: {r.parse_note}]" if r.parse_note else ""
+        note = f"  [note: {safe(r.parse_note)}]" if r.parse_note else ""
         lines.append(
-            f"{r.id:>6}  {when}  {r.account:<8} {r.direction:<8} {r.category:<14} "
+            f"{r.id:>6}  {when}  {safe(r.account):<8} {r.direction:<8} {r.category:<14} "
             f"{_clip(r.from_addr, 32):<32}  {_clip(r.subject, 60)}{note}"
         )
     return "\n".join(lines)
@@ -70,13 +72,13 @@ def status_dict(states: Sequence[FolderState], configured: Sequence[str]) -> dic
 def render_status(data: dict[str, Any]) -> str:
     lines = []
     for account in data["accounts"]:
-        lines.append(f"{account['name']}:")
+        lines.append(f"{safe(account['name'])}:")
         if not account["folders"]:
             lines.append("  (never synced)")
         for f in account["folders"]:
             synced = f["last_sync_at"] or "never"
-            line = f"  {f['name']:<20} {f['messages']:>7} messages  uidvalidity {f['uidvalidity'] or '-'}  last sync {synced}"
+            line = f"  {safe(f['name']):<20} {f['messages']:>7} messages  uidvalidity {f['uidvalidity'] or '-'}  last sync {synced}"
             if f["last_error"]:
-                line += f"  ERROR: {f['last_error']}"
+                line += f"  ERROR: {safe(f['last_error'])}"
             lines.append(line)
     return "\n".join(lines) if lines else "no accounts configured and nothing stored"
