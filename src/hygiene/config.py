@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import os
 import subprocess
 import tomllib
@@ -36,6 +37,10 @@ DEFAULT_NEEDS_REPLY = {
 DEFAULT_DUE_HOURS = 24.0
 DEFAULT_CRITICAL_HOURS = 48.0
 DEFAULT_WARN_HOURS = 6.0
+
+#: Upper bounds for numeric keys: generous, but finite so that nothing overflows later.
+MAX_HOURS = 24.0 * 365  # due_hours, critical_hours, warn_hours: a year
+MAX_TIMEOUT_S = 3600.0  # an account's network timeout: an hour
 
 
 @dataclass(frozen=True)
@@ -272,12 +277,19 @@ class _Table:
         value = self._get(name, (bool,), "true or false", False)
         return default if value is None else value
 
-    def get_number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+    def get_number(self, name: str, default: float, *, maximum: float, minimum: float = 0.0) -> float:
+        """A number in (minimum, maximum]. TOML allows nan and inf (``1e400`` reads as inf):
+        refused here, since they pass a plain comparison and crash later (a socket timeout,
+        a deadline's timedelta)."""
         value = self._get(name, (int, float), "a number", False)
         if value is None:
             return default
-        if value <= minimum:
-            raise self.error(name, f"must be greater than {minimum:g}, not {value}")
+        if not (math.isfinite(value) and minimum < value <= maximum):
+            raise self.error(
+                name,
+                f"must be greater than {minimum:g} and at most {maximum:g}, not {value}",
+                f"e.g. {name} = {default:g}",
+            )
         return float(value)
 
     def get_int(self, name: str, default: int, *, lo: int, hi: int) -> int:
@@ -285,7 +297,7 @@ class _Table:
         if value is None:
             return default
         if not lo <= value <= hi:
-            raise self.error(name, f"must be between {lo} and {hi}, not {value}")
+            raise self.error(name, f"must be between {lo} and {hi}, not {value}", f"e.g. {name} = {default}")
         return int(value)
 
     def get_str_list(self, name: str) -> tuple[str, ...] | None:
@@ -414,16 +426,23 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     warn_hours = DEFAULT_WARN_HOURS
     if (dl := top.get_table("deadlines")) is not None:
         dl.check_known((*CATEGORIES, "warn_hours", "due_hours", "critical_hours"))
-        warn_hours = dl.get_number("warn_hours", DEFAULT_WARN_HOURS)
+        warn_hours = dl.get_number("warn_hours", DEFAULT_WARN_HOURS, maximum=MAX_HOURS)
         base = Deadline(
-            dl.get_number("due_hours", DEFAULT_DUE_HOURS), dl.get_number("critical_hours", DEFAULT_CRITICAL_HOURS)
+            dl.get_number("due_hours", DEFAULT_DUE_HOURS, maximum=MAX_HOURS),
+            dl.get_number("critical_hours", DEFAULT_CRITICAL_HOURS, maximum=MAX_HOURS),
         )
+        if base.critical_hours < base.due_hours:
+            raise dl.error(
+                "critical_hours",
+                f"{base.critical_hours:g} is earlier than due_hours {base.due_hours:g}",
+                "make critical_hours >= due_hours",
+            )
         for name in CATEGORIES:
             deadlines[name] = base
             if (cat := dl.get_table(name)) is not None:
                 cat.check_known(("due_hours", "critical_hours"))
-                due = cat.get_number("due_hours", base.due_hours)
-                critical = cat.get_number("critical_hours", max(base.critical_hours, due))
+                due = cat.get_number("due_hours", base.due_hours, maximum=MAX_HOURS)
+                critical = cat.get_number("critical_hours", max(base.critical_hours, due), maximum=MAX_HOURS)
                 if critical < due:
                     raise cat.error("critical_hours", f"{critical:g} is earlier than due_hours {due:g}", "make critical_hours >= due_hours")
                 deadlines[name] = Deadline(due, critical)
@@ -504,7 +523,7 @@ def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:
                 folders=folders,
                 sent_folder=t.get_str("sent_folder"),
                 addresses=t.get_str_list("addresses") or (),
-                timeout=t.get_number("timeout", 30.0),
+                timeout=t.get_number("timeout", 30.0, maximum=MAX_TIMEOUT_S),
                 ca_file=_ca_file(t, path),
                 index=i,
                 config_path=path,

@@ -52,6 +52,7 @@ def test_defaults_for_minimal_account(tmp_path: Path) -> None:
         (GOOD + '\n[deadlines.buyer]\ndue_hours = "soon"\n', "deadlines.buyer.due_hours", "must be a number"),
         ('[database]\nurl = "hygiene.db"\n', "database.url", "not a database URL"),
         (GOOD + 'ca_file = "missing-ca.pem"\n', "accounts[0].ca_file", "no such file"),
+        (GOOD + "\n[deadlines]\ndue_hours = 30\ncritical_hours = 10\n", "deadlines.critical_hours", "earlier than due_hours"),
     ],
 )
 def test_bad_config_names_file_key_and_fix(tmp_path: Path, text: str, key: str, fragment: str) -> None:
@@ -63,6 +64,42 @@ def test_bad_config_names_file_key_and_fix(tmp_path: Path, text: str, key: str, 
     assert f": {key}:" in message
     assert fragment in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (GOOD + "timeout = nan\n", "accounts[0].timeout"),
+        (GOOD + "timeout = inf\n", "accounts[0].timeout"),
+        (GOOD + "timeout = -inf\n", "accounts[0].timeout"),
+        (GOOD + "timeout = 1e400\n", "accounts[0].timeout"),  # TOML reads it as inf
+        (GOOD + "timeout = 0\n", "accounts[0].timeout"),
+        (GOOD + "timeout = -5\n", "accounts[0].timeout"),
+        (GOOD + "timeout = 86400\n", "accounts[0].timeout"),
+        (GOOD + "\n[deadlines]\nwarn_hours = nan\n", "deadlines.warn_hours"),
+        (GOOD + "\n[deadlines]\ndue_hours = 1e300\n", "deadlines.due_hours"),
+        (GOOD + "\n[deadlines.buyer]\ncritical_hours = inf\n", "deadlines.buyer.critical_hours"),
+        (GOOD + "\n[deadlines.buyer]\ndue_hours = -1\n", "deadlines.buyer.due_hours"),
+        (GOOD + "\n[poll]\nbatch_size = 0\n", "poll.batch_size"),
+        (GOOD + "\n[poll]\nbatch_size = 99999999999999999999\n", "poll.batch_size"),
+        (GOOD + "port = 0\n", "accounts[0].port"),
+    ],
+)
+def test_numbers_must_be_finite_and_in_range(tmp_path: Path, text: str, key: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"config error: {path}: {key}: must be ")
+    assert "; e.g. " in message or "; use " in message  # a fix, not only the complaint
+    assert "\n" not in message
+
+
+def test_numbers_at_the_edges_of_their_range_are_accepted(tmp_path: Path) -> None:
+    text = GOOD + "timeout = 3600\n\n[deadlines]\nwarn_hours = 0.5\ndue_hours = 8760\ncritical_hours = 8760\n"
+    config = load_config(write(tmp_path, text))
+    assert config.accounts[0].timeout == 3600.0
+    assert config.deadline("buyer").critical_hours == 8760.0
 
 
 def test_invalid_toml_is_one_line(tmp_path: Path) -> None:
