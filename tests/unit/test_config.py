@@ -156,3 +156,55 @@ def test_ca_file_is_read_relative_to_the_config(tmp_path: Path) -> None:
     (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     config = load_config(write(tmp_path, GOOD + 'ca_file = "ca.pem"\n'))
     assert config.accounts[0].ca_file == tmp_path / "ca.pem"
+
+
+SECRET = "hunter2!Secret"
+
+
+@pytest.mark.parametrize("value", [SECRET, "hunter2 secret", "9LIVES", "pass-word", "pässword"])
+def test_password_env_that_is_not_a_variable_name_is_not_echoed(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path, GOOD.replace('"JP_IMAP_PASSWORD"', f'"{value}"'))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert value not in message
+    assert message.startswith(f"config error: {path}: accounts[0].password_env: ")
+    assert "must name an environment variable (letters, digits, _), not hold the password" in message
+
+
+def test_database_url_is_not_echoed(tmp_path: Path) -> None:
+    # A URL missing its "://" may still hold the database password.
+    path = write(tmp_path, f'[database]\nurl = "postgresql//shop:{SECRET}@db/hygiene"\n')
+    with pytest.raises(ConfigError, match="database.url: not a database URL") as info:
+        load_config(path)
+    assert SECRET not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("command", "fragment"),
+    [
+        (f"echo 'wrong: {SECRET}' >&2; echo {SECRET}; exit 3", "failed with exit code 3"),
+        (f"echo {SECRET} >&2; kill -9 $$", "was killed by signal 9"),
+    ],
+)
+def test_failing_password_command_does_not_echo_its_output(tmp_path: Path, command: str, fragment: str) -> None:
+    text = GOOD.replace('password_env = "JP_IMAP_PASSWORD"', f'password_command = "{command}"')
+    account = load_config(write(tmp_path, text)).accounts[0]
+    with pytest.raises(ConfigError) as info:
+        account.password()
+    message = str(info.value)
+    assert "accounts[0].password_command" in message and fragment in message
+    # The command line is config and is named; nothing it printed is.
+    assert message.count(SECRET) == command.count(SECRET)
+
+
+def test_password_command_timeout_is_one_line_without_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hygiene import config as config_module
+
+    monkeypatch.setattr(config_module, "PASSWORD_COMMAND_TIMEOUT_S", 0.5)
+    text = GOOD.replace('password_env = "JP_IMAP_PASSWORD"', 'password_command = "echo out; exec sleep 5"')
+    account = load_config(write(tmp_path, text)).accounts[0]
+    with pytest.raises(ConfigError) as info:
+        account.password()
+    message = str(info.value)
+    assert "did not finish within 0.5 s" in message and "out\n" not in message and "\n" not in message
