@@ -112,7 +112,8 @@ class _Reader:
     def descend(self, directory: Path) -> bool:
         if not directory.is_symlink() or self.follow_symlinks:
             return True
-        # Not followed either way: inside the tree, the walk reaches the target on its own.
+        # Not entered: inside the tree the walk reaches its target anyway; outside, inside()
+        # reports it.
         self.inside(directory)
         return False
 
