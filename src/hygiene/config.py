@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import os
+import re
 import subprocess
 import tomllib
 from collections.abc import Mapping
@@ -36,6 +38,15 @@ DEFAULT_NEEDS_REPLY = {
 DEFAULT_DUE_HOURS = 24.0
 DEFAULT_CRITICAL_HOURS = 48.0
 DEFAULT_WARN_HOURS = 6.0
+
+#: Upper bounds for numeric keys: generous, but finite so that nothing overflows later.
+MAX_HOURS = 24.0 * 365  # due_hours, critical_hours, warn_hours: a year
+MAX_TIMEOUT_S = 3600.0  # an account's network timeout: an hour
+
+#: What ``password_env`` may hold: a variable name, never the password.
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: How long ``password_command`` may take (a pinentry prompt included).
+PASSWORD_COMMAND_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,8 @@ class AccountConfig:
         """Resolve the password from the environment or a command, at the moment it is needed."""
         key_prefix = f"accounts[{self.index}]"
         if self.password_env:
+            if not ENV_NAME.fullmatch(self.password_env):  # checked when parsing too; never echo it
+                raise _password_env_error(self.config_path, f"{key_prefix}.password_env")
             value = os.environ.get(self.password_env)
             if value is None:
                 raise ConfigError(
@@ -141,30 +154,35 @@ class AccountConfig:
                 )
             return value
         if self.password_command:
+            # Errors name the command (it is config) but nothing it printed: its output, even
+            # on stderr, may be the password itself.
+            key = f"{key_prefix}.password_command"
+            fix = "run it in a shell to see why"
             try:
                 done = subprocess.run(
                     self.password_command,
                     shell=True,
                     capture_output=True,
                     text=True,
-                    timeout=60,
+                    timeout=PASSWORD_COMMAND_TIMEOUT_S,
                     check=False,
                 )
-            except (OSError, subprocess.TimeoutExpired) as exc:
+            except subprocess.TimeoutExpired:
                 raise ConfigError(
                     self.config_path,
-                    f"{key_prefix}.password_command",
-                    f"could not run {self.password_command!r}: {exc}",
-                    "check the command works in a shell",
+                    key,
+                    f"{self.password_command!r} did not finish within {PASSWORD_COMMAND_TIMEOUT_S:g} s",
+                    fix,
                 ) from None
-            if done.returncode != 0:
-                detail = (done.stderr or "").strip().splitlines()
-                why = f" ({detail[-1]})" if detail else ""
+            except OSError as exc:
+                raise ConfigError(self.config_path, key, f"could not run {self.password_command!r}: {exc.strerror or exc.__class__.__name__}", fix) from None
+            if done.returncode < 0:
                 raise ConfigError(
-                    self.config_path,
-                    f"{key_prefix}.password_command",
-                    f"{self.password_command!r} failed with exit code {done.returncode}{why}",
-                    "check the command works in a shell",
+                    self.config_path, key, f"{self.password_command!r} was killed by signal {-done.returncode}", fix
+                )
+            if done.returncode != 0:
+                raise ConfigError(
+                    self.config_path, key, f"{self.password_command!r} failed with exit code {done.returncode}", fix
                 )
             lines = done.stdout.splitlines()
             # Like pass(1): the first line is the password.
@@ -175,6 +193,16 @@ class AccountConfig:
             "no password source",
             'add password_env = "VAR" or password_command = "..."',
         )
+
+
+def _password_env_error(path: Path | None, key: str) -> ConfigError:
+    # Without the value: someone who wrote the password here would see it echoed in logs.
+    return ConfigError(
+        path,
+        key,
+        "must name an environment variable (letters, digits, _), not hold the password",
+        'e.g. password_env = "JP_IMAP_PASSWORD", then export JP_IMAP_PASSWORD=...',
+    )
 
 
 @dataclass(frozen=True)
@@ -272,12 +300,19 @@ class _Table:
         value = self._get(name, (bool,), "true or false", False)
         return default if value is None else value
 
-    def get_number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+    def get_number(self, name: str, default: float, *, maximum: float, minimum: float = 0.0) -> float:
+        """A number in (minimum, maximum]. TOML allows nan and inf (``1e400`` reads as inf):
+        refused here, since they pass a plain comparison and crash later (a socket timeout,
+        a deadline's timedelta)."""
         value = self._get(name, (int, float), "a number", False)
         if value is None:
             return default
-        if value <= minimum:
-            raise self.error(name, f"must be greater than {minimum:g}, not {value}")
+        if not (math.isfinite(value) and minimum < value <= maximum):
+            raise self.error(
+                name,
+                f"must be greater than {minimum:g} and at most {maximum:g}, not {value}",
+                f"e.g. {name} = {default:g}",
+            )
         return float(value)
 
     def get_int(self, name: str, default: int, *, lo: int, hi: int) -> int:
@@ -285,7 +320,7 @@ class _Table:
         if value is None:
             return default
         if not lo <= value <= hi:
-            raise self.error(name, f"must be between {lo} and {hi}, not {value}")
+            raise self.error(name, f"must be between {lo} and {hi}, not {value}", f"e.g. {name} = {default}")
         return int(value)
 
     def get_str_list(self, name: str) -> tuple[str, ...] | None:
@@ -386,7 +421,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         db_url = db.get_str("url") or db_url
         keep_raw = db.get_bool("keep_raw", False)
         if "://" not in db_url:
-            raise db.error("url", f"{db_url!r} is not a database URL", 'e.g. "sqlite:////path/to/hygiene.db"')
+            # Not echoed: a URL may hold the database password.
+            raise db.error("url", "not a database URL", 'e.g. "sqlite:////path/to/hygiene.db" or "postgresql://user@host/db"')
 
     accounts = _parse_accounts(top, path)
 
@@ -414,16 +450,23 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     warn_hours = DEFAULT_WARN_HOURS
     if (dl := top.get_table("deadlines")) is not None:
         dl.check_known((*CATEGORIES, "warn_hours", "due_hours", "critical_hours"))
-        warn_hours = dl.get_number("warn_hours", DEFAULT_WARN_HOURS)
+        warn_hours = dl.get_number("warn_hours", DEFAULT_WARN_HOURS, maximum=MAX_HOURS)
         base = Deadline(
-            dl.get_number("due_hours", DEFAULT_DUE_HOURS), dl.get_number("critical_hours", DEFAULT_CRITICAL_HOURS)
+            dl.get_number("due_hours", DEFAULT_DUE_HOURS, maximum=MAX_HOURS),
+            dl.get_number("critical_hours", DEFAULT_CRITICAL_HOURS, maximum=MAX_HOURS),
         )
+        if base.critical_hours < base.due_hours:
+            raise dl.error(
+                "critical_hours",
+                f"{base.critical_hours:g} is earlier than due_hours {base.due_hours:g}",
+                "make critical_hours >= due_hours",
+            )
         for name in CATEGORIES:
             deadlines[name] = base
             if (cat := dl.get_table(name)) is not None:
                 cat.check_known(("due_hours", "critical_hours"))
-                due = cat.get_number("due_hours", base.due_hours)
-                critical = cat.get_number("critical_hours", max(base.critical_hours, due))
+                due = cat.get_number("due_hours", base.due_hours, maximum=MAX_HOURS)
+                critical = cat.get_number("critical_hours", max(base.critical_hours, due), maximum=MAX_HOURS)
                 if critical < due:
                     raise cat.error("critical_hours", f"{critical:g} is earlier than due_hours {due:g}", "make critical_hours >= due_hours")
                 deadlines[name] = Deadline(due, critical)
@@ -487,6 +530,8 @@ def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:
         port = t.get_int("port", 993 if tls == "ssl" else 143, lo=1, hi=65535)
         password_env = t.get_str("password_env")
         password_command = t.get_str("password_command")
+        if password_env is not None and not ENV_NAME.fullmatch(password_env):
+            raise _password_env_error(path, t.key("password_env"))
         if password_env and password_command:
             raise t.error("password_command", "both password_env and password_command are set", "keep one of them")
         if not password_env and not password_command:
@@ -504,7 +549,7 @@ def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:
                 folders=folders,
                 sent_folder=t.get_str("sent_folder"),
                 addresses=t.get_str_list("addresses") or (),
-                timeout=t.get_number("timeout", 30.0),
+                timeout=t.get_number("timeout", 30.0, maximum=MAX_TIMEOUT_S),
                 ca_file=_ca_file(t, path),
                 index=i,
                 config_path=path,
@@ -526,8 +571,6 @@ def _ca_file(t: _Table, config_path: Path | None) -> Path | None:
 
 
 def _parse_classify(top: _Table) -> tuple[tuple[ClassifyRule, ...], tuple[str, ...]]:
-    import re
-
     rules = DEFAULT_RULES
     outbound_to: tuple[str, ...] = DEFAULT_OUTBOUND_TO
     cl = top.get_table("classify")

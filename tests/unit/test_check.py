@@ -213,3 +213,38 @@ def test_human_span() -> None:
     assert [human_span(timedelta(minutes=m)) for m in (0, 45, 60, 200, 24 * 60, 26 * 60 + 5)] == [
         "< 1 m", "45 m", "1 h", "3 h 20 m", "1 d", "1 d 2 h",
     ]
+
+
+OUT_OF_RANGE = [
+    "0001-01-01T00:00:00+05:00",  # converting to UTC overflows
+    "9999-12-31T23:59:59-05:00",  # likewise, the other end
+    "1 January 0001 00:00 +0500",  # dateparser overflows on its own
+    "1800-01-01T00:00:00+00:00",  # readable, but before 1990
+    "2500-01-01",  # after 2200
+]
+NUMBERS = ["1e400", "-1", "0", "1700000000", "nan", "3.5"]  # dateparser reads these as odd times
+
+
+def assert_one_line_error(result: Result, prefix: str, fragment: str) -> None:
+    # CliRunner turns an uncaught exception into exit 1 too: insist on a deliberate exit.
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1, result.output + result.stderr
+    err = result.stderr.strip()
+    assert err.startswith(f"hygiene: {prefix}: ") and fragment in err, err
+    assert "\n" not in err and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text", OUT_OF_RANGE + NUMBERS)
+def test_edge_times_are_one_line_errors(config_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    fragment = "is a number, not a time" if text in NUMBERS else "out of range"
+    assert_one_line_error(run(config_path, "check", "--no-poll", "--now", text), "--now / HYGIENE_NOW", fragment)
+    assert_one_line_error(run(config_path, "messages", "--since", text), "--since", fragment)
+    assert_one_line_error(run(config_path, "replied", "1", "--at", text, "--now", NOW_ISO), "--at", fragment)
+    monkeypatch.setenv("HYGIENE_NOW", text)
+    assert_one_line_error(run(config_path, "check", "--no-poll"), "--now / HYGIENE_NOW", fragment)
+
+
+def test_times_inside_the_range_are_still_read(config_path: Path) -> None:
+    for text in ("1990-01-01T00:00:00+00:00", "2200-12-31T23:59:59+00:00", "20261120", "yesterday 18:00"):
+        result = run(config_path, "check", "--no-poll", "--json", "--now", text)
+        assert result.exit_code == 0, result.output + result.stderr

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from hygiene.cli.context import AppContext, parse_when
+from hygiene.cli.context import AppContext, iso_time, read_time
 from hygiene.cli.output import print_json
 from hygiene.errors import HygieneError
 from hygiene.safe_text import safe
@@ -55,21 +55,11 @@ def _poll_first(app: AppContext, account: str | None) -> None:
 def _parse_at(app: AppContext, text: str, now: datetime) -> datetime:
     """--at WHEN: ISO-8601 exactly; otherwise "yesterday 18:00" / "2時間前" read in the
     configured time zone, relative to the --now clock."""
-    try:
-        return parse_when(text, option="--at") if _looks_iso(text) else _parse_local(app, text, now)
-    except ValueError:
-        raise HygieneError(f"--at: cannot read {text!r} as a time", 'e.g. "yesterday 18:00", "2時間前" or ISO-8601') from None
+    parse = iso_time if iso_time(text) is not None else (lambda t: _parse_local(app, t, now))
+    return read_time(text, parse, option="--at", hint='e.g. "yesterday 18:00", "2時間前" or ISO-8601')
 
 
-def _looks_iso(text: str) -> bool:
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _parse_local(app: AppContext, text: str, now: datetime) -> datetime:
+def _parse_local(app: AppContext, text: str, now: datetime) -> datetime | None:
     import dateparser
 
     tz = _zone(app)
@@ -82,11 +72,9 @@ def _parse_local(app: AppContext, text: str, now: datetime) -> datetime:
     if name:
         settings["TIMEZONE"] = name
     value = dateparser.parse(text, settings=settings)
-    if value is None:
-        raise ValueError(text)
-    if value.tzinfo is None:
+    if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=tz)
-    return value.astimezone(UTC)
+    return value
 
 
 def _match(app: AppContext, account: str | None = None) -> None:

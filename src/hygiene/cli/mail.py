@@ -15,12 +15,17 @@ from hygiene.safe_text import safe
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--account", default="import", show_default=True, help="Account name to file the messages under.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--follow-symlinks", is_flag=True, help="Also follow symlinks that lead out of a directory given."
+)
 @click.pass_obj
-def import_(app: AppContext, paths: tuple[Path, ...], account: str, as_json: bool) -> None:
+def import_(app: AppContext, paths: tuple[Path, ...], account: str, as_json: bool, follow_symlinks: bool) -> None:
     """Import message files, mboxes, Maildirs or directories of them.
 
     Goes through the same parse, classify and store path as 'poll'. Importing the same
-    messages twice adds nothing.
+    messages twice adds nothing. Only regular files are read; FIFOs, devices, symlinks out of
+    a directory (without --follow-symlinks) and messages over 50 MB are skipped, each
+    reported on stderr, and make the exit code 1.
     """
     from hygiene.mail.importer import import_paths
 
@@ -33,9 +38,20 @@ def import_(app: AppContext, paths: tuple[Path, ...], account: str, as_json: boo
         if counter["n"] % 100 == 0 and interactive() and not as_json:
             click.echo(f"\r{counter['n']} messages read…", nl=False, err=True)
 
-    stats = import_paths(engine, config, paths, now=app.now(), account=account, batch_size=config.batch_size, on_message=tick)
+    stats = import_paths(
+        engine,
+        config,
+        paths,
+        now=app.now(),
+        account=account,
+        batch_size=config.batch_size,
+        on_message=tick,
+        follow_symlinks=follow_symlinks,
+    )
     if counter["n"] >= 100 and interactive() and not as_json:
         click.echo("", err=True)
+    for entry in stats.unread:
+        click.echo(f"hygiene: skipped: {entry}", err=True)
     for error in stats.errors:
         click.echo(f"hygiene: failed: {safe(error)}", err=True)  # quotes the message's folder and parser
     if as_json:
@@ -44,9 +60,9 @@ def import_(app: AppContext, paths: tuple[Path, ...], account: str, as_json: boo
         s = stats
         click.echo(
             f"{account}: {s.new} new, {s.existing} existing, {s.skipped} skipped (no rule), "
-            f"{s.parse_notes} with parse notes, {s.failed} failed"
+            f"{s.parse_notes} with parse notes, {s.failed} failed" + (f", {s.unreadable} not read" if s.unreadable else "")
         )
-    if stats.failed:
+    if stats.failed or stats.unreadable:  # exit 0 only when everything given was read
         raise SystemExit(1)
 
 

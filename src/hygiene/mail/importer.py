@@ -26,8 +26,11 @@ def import_paths(
     account: str = DEFAULT_IMPORT_ACCOUNT,
     batch_size: int = 500,
     on_message: Callable[[], None] | None = None,
+    follow_symlinks: bool = False,
 ) -> IngestStats:
-    """Import every message under ``paths``; returns the counts. Each batch is one transaction."""
+    """Import every message under ``paths``; returns the counts. Each batch is one transaction.
+    Entries that cannot or should not be read (see :func:`read_path`) are counted in
+    ``unreadable`` and listed in ``unread``; the rest is imported."""
     own: frozenset[str] = frozenset()
     try:
         own = config.account(account).own_addresses()
@@ -54,8 +57,12 @@ def import_paths(
         stats.add(part)
         batch.clear()
 
+    def unreadable(path: Path, why: str) -> None:
+        stats.unreadable += 1
+        stats.unread.append(f"{path}: {why}")
+
     for path in paths:
-        for raw in read_path(path):
+        for raw in read_path(path, follow_symlinks=follow_symlinks, on_skip=unreadable):
             batch.append(raw)
             if on_message:
                 on_message()

@@ -41,6 +41,10 @@ class IngestStats:
     parse_notes: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    #: entries not read (import): not a regular file, a symlink out of the tree, over the size
+    #: cap, unreadable; ``unread`` says which and why ("PATH: reason")
+    unreadable: int = 0
+    unread: list[str] = field(default_factory=list)
 
     def add(self, other: IngestStats) -> None:
         self.new += other.new
@@ -49,6 +53,8 @@ class IngestStats:
         self.parse_notes += other.parse_notes
         self.failed += other.failed
         self.errors.extend(other.errors)
+        self.unreadable += other.unreadable
+        self.unread.extend(other.unread)
 
     def as_json(self) -> dict[str, int]:
         return {
@@ -57,6 +63,7 @@ class IngestStats:
             "skipped": self.skipped,
             "parse_notes": self.parse_notes,
             "failed": self.failed,
+            "unreadable": self.unreadable,
         }
 
 
