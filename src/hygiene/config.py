@@ -231,6 +231,8 @@ class Config:
     deadlines: Mapping[str, Deadline] = field(default_factory=dict)
     warn_hours: float = DEFAULT_WARN_HOURS
     batch_size: int = 500
+    #: an account whose last successful sync is older than this is flagged by check / status
+    stale_after_hours: float = 24.0
     tone: ToneConfig = field(default_factory=ToneConfig)
 
     def account(self, name: str) -> AccountConfig:
@@ -472,9 +474,11 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
                 deadlines[name] = Deadline(due, critical)
 
     batch_size = 500
+    stale_after_hours = 24.0
     if (poll := top.get_table("poll")) is not None:
-        poll.check_known(("batch_size",))
+        poll.check_known(("batch_size", "stale_after_hours"))
         batch_size = poll.get_int("batch_size", 500, lo=1, hi=10000)
+        stale_after_hours = poll.get_number("stale_after_hours", 24.0, maximum=MAX_HOURS)
 
     tone = ToneConfig()
     if (tt := top.get_table("tone")) is not None:
@@ -497,6 +501,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         deadlines=deadlines,
         warn_hours=warn_hours,
         batch_size=batch_size,
+        stale_after_hours=stale_after_hours,
         tone=tone,
     )
 

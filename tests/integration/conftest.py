@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,11 +20,14 @@ def dovecot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot
     reason = unavailable_reason()
     if reason:
         missing_server(f"Dovecot IMAP server ({reason})")
-    server = start_dovecot(tmp_path_factory.mktemp("dovecot"))
+    # Not under pytest's own temporary root: another pytest session starting on the machine
+    # makes that root 0700 again, and Dovecot's unprivileged mail processes lose their way in.
+    server = start_dovecot()
     try:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(server.base, ignore_errors=True)
 
 
 @pytest.fixture

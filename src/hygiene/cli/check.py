@@ -33,23 +33,36 @@ def _zone(app: AppContext) -> tzinfo:
     return zone(app.config().timezone)
 
 
-def _poll_first(app: AppContext, account: str | None) -> None:
+def _poll_first(app: AppContext, account: str | None) -> list[str]:
     """Poll the configured accounts; a failure is reported and the check goes on with what
-    the database holds."""
+    the database holds. Returns the names of the accounts that could not be polled."""
+    from hygiene.locks import PollBusy
+    from hygiene.mail.imap import poll_accounts
+
     config = app.config()
     accounts = [config.account(account)] if account else list(config.accounts)
-    if not accounts:
-        return
-    try:
-        from hygiene.mail.imap import poll_account
-    except ImportError as exc:
-        click.echo(f"hygiene: poll skipped ({safe(str(exc))}); checking what the database has", err=True)
-        return
-    for acc in accounts:
-        try:
-            poll_account(app.engine(), config, acc, now=app.now())
-        except HygieneError as exc:
-            click.echo(f"hygiene: poll {safe(acc.name)}: {safe(str(exc))}; checking what the database has", err=True)
+    failed: list[str] = []
+    for acc, item in zip(accounts, poll_accounts(app.engine(), config, accounts, now=app.now()), strict=True):
+        if isinstance(item, HygieneError):
+            if not isinstance(item, PollBusy):  # another poll is syncing it right now: fine
+                failed.append(acc.name)
+            click.echo(f"hygiene: poll {safe(acc.name)}: {safe(str(item))}; checking what the database has", err=True)
+    return failed
+
+
+def _freshness(app: AppContext, account: str | None, now: datetime) -> list[Any]:
+    from datetime import timedelta
+
+    from hygiene.freshness import account_freshness
+    from hygiene.store.messages import all_folder_states
+
+    config = app.config()
+    names = [account] if account else [a.name for a in config.accounts]
+    if not names:
+        return []
+    with app.engine().connect() as conn:
+        states = all_folder_states(conn)
+    return account_freshness(states, names, now, timedelta(hours=config.stale_after_hours))
 
 
 def _parse_at(app: AppContext, text: str, now: datetime) -> datetime:
@@ -77,11 +90,26 @@ def _parse_local(app: AppContext, text: str, now: datetime) -> datetime | None:
     return value
 
 
-def _match(app: AppContext, account: str | None = None) -> None:
+def _match(app: AppContext, account: str | None = None, *, required: bool = True) -> None:
+    """Reply matching (it writes only when there is something new to match). With
+    ``required=False`` a database locked by a long writer is said and skipped: the check
+    then lists from what was matched before (a reply may still show as awaited; nothing
+    late is hidden)."""
+    from hygiene.errors import DatabaseError
     from hygiene.threads import match_replies
 
-    with app.engine().begin() as conn:
-        match_replies(conn, account, tz=_zone(app))
+    try:
+        with app.engine().begin() as conn:
+            match_replies(conn, account, tz=_zone(app))
+    except Exception as exc:
+        if required:
+            raise
+        from hygiene.store.db import database_error
+
+        failure = exc if isinstance(exc, DatabaseError) else database_error(exc, app.engine().url)
+        if "locked" not in str(failure):
+            raise
+        click.echo(f"hygiene: replies not matched: {failure}; listing what was matched before", err=True)
 
 
 @click.command()
@@ -99,25 +127,43 @@ def check(app: AppContext, no_poll: bool, as_json: bool, account: str | None, ve
     4 when something is critical, 1 on error.
     """
     from hygiene.deadlines import check_report
+    from hygiene.freshness import stale_line
     from hygiene.views.check import check_dict, render_check
 
     now = app.now()
+    config = app.config()
     if account:
-        app.config().account(account)  # an unknown name is an error before anything runs
+        config.account(account)  # an unknown name is an error before anything runs
+    poll_failed: list[str] = []
     if not no_poll:
-        _poll_first(app, account)
-    _match(app)
+        if not config.accounts and not app.explicit_config and (config.path is None or not config.path.exists()):
+            raise HygieneError(
+                f"no config at {config.path}: nothing to poll",
+                "run 'hygiene init' and add your account, or check stored mail with 'hygiene check --no-poll'",
+            )
+        poll_failed = _poll_first(app, account)
+    _match(app, required=False)
     verbose = verbose_flag or app.verbose
     with app.engine().connect() as conn:
-        report = check_report(conn, app.config(), now, account, with_totals=verbose and not as_json)
+        report = check_report(conn, config, now, account, with_totals=verbose and not as_json)
+    freshness = _freshness(app, account, now)
+    # Data that stopped syncing must not read as "clear": a failed poll, or (without a
+    # poll) an account not synced successfully within [poll] stale_after_hours.
+    stale = [f for f in freshness if f.name in poll_failed or (no_poll and f.stale)]
     if as_json:
-        print_json(check_dict(report))
+        data = check_dict(report)
+        data["sync"] = [f.as_json(now) for f in freshness]
+        print_json(data)
     else:
         text = render_check(report, _zone(app), verbose=verbose)
         if text:
             click.echo(text)
+    for fresh in stale:
+        click.echo(f"hygiene: warning: {safe(stale_line(fresh, now))}; this check may miss newer mail", err=True)
     if report.exit_code:
         raise SystemExit(report.exit_code)
+    if stale:
+        raise SystemExit(1)
 
 
 @click.command()

@@ -31,11 +31,25 @@ class AppContext:
 
         return find_config_path(self.config_path)
 
+    @property
+    def explicit_config(self) -> bool:
+        """Whether the user named a config (--config or $HYGIENE_CONFIG): it must exist then,
+        or a typo in a cron line would check an empty database and say all clear."""
+        return bool(self.config_path or os.environ.get("HYGIENE_CONFIG"))
+
     def config(self, *, required: bool = False) -> Config:
         if self._config is None:
             from hygiene.config import load_config
 
-            self._config = load_config(self.resolved_config_path, required=required)
+            path = self.resolved_config_path
+            if self.explicit_config and not path.exists():
+                from hygiene.errors import ConfigError
+
+                raise ConfigError(
+                    path, None, "no such config file",
+                    f"fix the path, or write one with 'hygiene --config {path} init'",
+                )
+            self._config = load_config(path, required=required)
         elif required and self._config.path is not None and not self._config.path.exists():
             from hygiene.config import load_config
 

@@ -94,13 +94,20 @@ def messages(app: AppContext, account: str | None, category: str | None, since: 
 @click.pass_obj
 def status(app: AppContext, as_json: bool) -> None:
     """Per account and folder: messages stored, UIDVALIDITY, last sync and last error."""
+    from datetime import timedelta
+
+    from hygiene.freshness import account_freshness
     from hygiene.store.messages import all_folder_states
     from hygiene.views.messages import render_status, status_dict
 
     config = app.config()
+    now = app.now()
     with app.engine().connect() as conn:
         states = all_folder_states(conn)
-    data = status_dict(states, [a.name for a in config.accounts])
+    names = [a.name for a in config.accounts]
+    # an account whose sync keeps failing (or stopped) is flagged, not just listed
+    fresh = account_freshness(states, names, now, timedelta(hours=config.stale_after_hours))
+    data = status_dict(states, names, {f.name: f.as_json(now) for f in fresh})
     if as_json:
         print_json(data)
     else:

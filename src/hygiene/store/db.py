@@ -115,7 +115,8 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise HygieneError(f"invalid database URL {url!r}", 'use e.g. "sqlite:////path/hygiene.db"') from None
+        # not repeated: a URL may carry a password
+        raise HygieneError("[database] url is not a valid database URL", 'use e.g. "sqlite:////path/hygiene.db"') from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
@@ -132,7 +133,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, hide_parameters=True, **kwargs)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         raise HygieneError(
-            f"no driver for database URL {url!r} ({exc})",
+            f"no driver for database URL {parsed.render_as_string(hide_password=True)!r} ({exc})",
             "for PostgreSQL install the extra: pip install 'hygiene[postgres]'",
         ) from None
     if engine.dialect.name == "sqlite":
@@ -178,7 +179,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     try:
         command.upgrade(alembic_config(engine), revision)
     except OperationalError as exc:
-        raise HygieneError(f"database {engine.url!r}: migration failed: {exc.orig}") from None
+        raise database_error(exc, engine.url) from None
 
 
 def stored_revision(engine: Engine) -> str | None:

@@ -3,10 +3,11 @@ mail and from the server goes through :func:`hygiene.safe_text.safe`; the dicts 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from hygiene.freshness import describe_age
 from hygiene.safe_text import safe
 from hygiene.store.messages import FolderState
 
@@ -50,7 +51,10 @@ def render_messages(rows: Sequence[Any]) -> str:
     return "\n".join(lines)
 
 
-def status_dict(states: Sequence[FolderState], configured: Sequence[str]) -> dict[str, Any]:
+def status_dict(
+    states: Sequence[FolderState], configured: Sequence[str], sync: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """``sync``: per configured account, its freshness (hygiene.freshness.AccountFreshness.as_json)."""
     accounts: dict[str, list[dict[str, Any]]] = {name: [] for name in configured}
     for s in states:
         accounts.setdefault(s.account, []).append(
@@ -66,13 +70,24 @@ def status_dict(states: Sequence[FolderState], configured: Sequence[str]) -> dic
                 "last_error_at": _iso(s.last_error_at),
             }
         )
-    return {"accounts": [{"name": name, "folders": folders} for name, folders in accounts.items()]}
+    out = []
+    for name, folders in accounts.items():
+        entry: dict[str, Any] = {"name": name, "folders": folders}
+        if sync and name in sync:
+            entry["sync"] = sync[name]
+        out.append(entry)
+    return {"accounts": out}
 
 
 def render_status(data: dict[str, Any]) -> str:
     lines = []
     for account in data["accounts"]:
         lines.append(f"{safe(account['name'])}:")
+        sync = account.get("sync")
+        if sync and sync["stale"]:
+            age = sync["age_seconds"]
+            when = "never synced successfully" if age is None else f"last successful sync {describe_age(timedelta(seconds=age))} ago"
+            lines.append(f"  STALE: {when}" + (f"; failing: {safe(sync['error'])}" if sync["error"] else ""))
         if not account["folders"]:
             lines.append("  (never synced)")
         for f in account["folders"]:
