@@ -92,23 +92,26 @@ def _parse_local(app: AppContext, text: str, now: datetime) -> datetime | None:
 
 def _match(app: AppContext, account: str | None = None, *, required: bool = True) -> None:
     """Reply matching (it writes only when there is something new to match). With
-    ``required=False`` a database locked by a long writer is said and skipped: the check
-    then lists from what was matched before (a reply may still show as awaited; nothing
-    late is hidden)."""
+    ``required=False`` a database that cannot be written (locked by a long writer,
+    read-only, full) is said and matching skipped: the check then lists from what was
+    matched before (a reply may still show as awaited; nothing late is hidden)."""
     from hygiene.errors import DatabaseError
     from hygiene.threads import match_replies
 
+    engine = app.engine()  # a database that cannot be opened at all is an error, not a warning
     try:
-        with app.engine().begin() as conn:
+        with engine.begin() as conn:
             match_replies(conn, account, tz=_zone(app))
     except Exception as exc:
         if required:
             raise
+        from sqlalchemy.exc import OperationalError
+
         from hygiene.store.db import database_error
 
-        failure = exc if isinstance(exc, DatabaseError) else database_error(exc, app.engine().url)
-        if "locked" not in str(failure):
+        if not isinstance(exc, DatabaseError | OperationalError):
             raise
+        failure = exc if isinstance(exc, DatabaseError) else database_error(exc, engine.url)
         click.echo(f"hygiene: replies not matched: {failure}; listing what was matched before", err=True)
 
 

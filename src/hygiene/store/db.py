@@ -50,11 +50,24 @@ def database_error(exc: BaseException, url: Any = None) -> DatabaseError:
             f"database {where} is locked by another process{who} for longer than {busy_timeout():g} s",
             "wait for it to finish (a long poll or import) and run again",
         )
+    if "unable to open" in lowered and _sqlite_directory_read_only(url):
+        # a WAL database needs its directory writable even to read (the -shm file)
+        return DatabaseError(f"database {where} is read-only: its directory cannot be written", "make the directory writable, or set [database] url")
     if "readonly" in lowered or "read-only" in lowered:
         return DatabaseError(f"database {where} is read-only: {first}", "make the file and its directory writable, or set [database] url")
     if "full" in lowered or "no space" in lowered:
         return DatabaseError(f"database {where}: the disk is full: {first}", "free some space and run again (nothing was half-written)")
     return DatabaseError(f"database {where}: {orig.__class__.__name__}: {first}")
+
+
+def _sqlite_directory_read_only(url: Any) -> bool:
+    try:
+        parsed = make_url(str(url)) if not hasattr(url, "render_as_string") else url
+    except ArgumentError:
+        return False
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return False
+    return not os.access(Path(parsed.database).parent, os.W_OK)
 
 
 def _where(url: Any) -> str:
@@ -197,6 +210,9 @@ def open_database(url: str) -> Engine:
     try:
         behind = stored_revision(engine) != SCHEMA_HEAD and current_revision(engine) != head_revision(engine)
     except OperationalError as exc:
+        failure = database_error(exc, engine.url)
+        if "read-only" in str(failure):
+            raise failure from None
         raise HygieneError(
             f"cannot open database {engine.url.render_as_string(hide_password=True)}: {exc.orig}",
             "check [database] url in the config and that the server is running",
