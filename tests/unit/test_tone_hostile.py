@@ -3,6 +3,7 @@ an overlong draft is checked up to a cap and says so, and ``--batch`` survives a
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -14,10 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hygiene.cli.tone import _batch_line
 from hygiene.mail.quoting import QUOTE_HEADER
 from hygiene.tone import check_tone
 from hygiene.tone.appeal import _patterns
-from hygiene.tone.engine import lexicon, line_matches
+from hygiene.tone.engine import CUT_WINDOW, MAX_CHARS, cut_at, lexicon, line_matches
 
 TONE_SOURCES = str(Path(check_tone.__code__.co_filename).parent)
 
@@ -97,3 +99,67 @@ def test_degenerate_drafts_take_no_time(text: str) -> None:
         started = time.perf_counter()
         check_tone(text, kind=kind)
         assert time.perf_counter() - started < 5
+
+
+def test_a_draft_is_checked_up_to_the_cap_at_a_line_end() -> None:
+    draft = hostile(HOSTILE_JA, 300_000)
+    result = check_tone(draft)
+    checked = len(draft) - result.unchecked_chars
+    assert MAX_CHARS - CUT_WINDOW < checked <= MAX_CHARS and draft[checked - 1] == "\n"
+    assert all(f.end <= checked for f in result.findings) and result.verdict == "block"
+    assert check_tone(draft, max_chars=None).unchecked_chars == 0
+    assert check_tone(HOSTILE_EN).unchecked_chars == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "cut"),
+    [
+        ("a" * 10, 4, 4),
+        ("ab\ncdefgh", 6, 3),  # after the line end
+        ("x" * 5 + "\U0001f468\u200d\U0001f469\u200d\U0001f467" + "y", 7, 5),  # a ZWJ family stays whole
+        ("abcか\u3099d", 4, 3),  # か + combining dakuten
+        ("abe\u0301f", 3, 2),  # e + combining acute
+        ("ab\U0001f44d\U0001f3fdc", 3, 2),  # thumbs up + skin tone
+        ("ab\U0001f1ef\U0001f1f5c", 3, 2),  # a flag: two regional indicators
+        ("ab\ud83d\ude00c", 3, 2),  # a surrogate pair (text decoded with surrogatepass)
+        ("abc", 5, 3),
+    ],
+)
+def test_the_cut_never_splits_a_character(text: str, limit: int, cut: int) -> None:
+    assert cut_at(text, limit) == cut
+    result = check_tone(text, max_chars=limit)
+    assert result.unchecked_chars == len(text) - cut
+
+
+#: words and marks the lexicons and structure checks react to, to pile up in huge numbers
+_HOSTILE_PIECES = st.sampled_from(
+    ["ふざけるな", "バカ", "！", "？", "ー", "っ", "「", "」", ">", "\n", " ", "\u3000", "です。", "だ。", "訴えるぞ", "なぜ",
+     "idiot ", "FIX ", "why did you ", "!", "?", "\"", "On Mon wrote:", "From: x", "- ", "1. ", "sorry ", "not ", "e\u0301",
+     "\U0001f468\u200d", "\ud83d", "概要\n", "原因", "Hello", "aaaa"]
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(_HOSTILE_PIECES, min_size=1, max_size=8).map("".join),
+    st.integers(1, 30_000),
+    st.text(max_size=50),
+    st.sampled_from(["auto", "ja", "en"]),
+    st.sampled_from(["reply", "appeal"]),
+    st.sampled_from([MAX_CHARS, 7, 1_000]),
+)
+def test_never_raises_on_huge_repetitions(unit: str, times: int, tail: str, lang: str, kind: str, limit: int) -> None:
+    text = unit * times + tail
+    result = check_tone(text, lang, kind, max_chars=limit)
+    checked = len(text) - result.unchecked_chars
+    assert checked <= max(limit, 0) and 0 <= result.score <= 100
+    for f in result.findings:
+        assert f.end <= checked and text[f.start : f.end] == f.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200) | st.lists(st.sampled_from([b"{", b"}", b"[", b"]", b'"id"', b'"text"', b'"lang"', b'"kind"', b":", b",", b'"x"', b"1", b"null", b"\xff", b"\xe3\x81", b'"ja"', b'"\\ud800"']), max_size=40).map(b"".join))
+def test_a_batch_line_of_any_bytes_gets_a_record(raw: bytes) -> None:
+    record = _batch_line(3, raw, "auto", "reply", {"extra_aggressive": (), "extra_polite": (), "allow": ()}, check_tone)
+    assert "id" in record and ("error" in record) != ("score" in record)
+    json.dumps(record, ensure_ascii=False)

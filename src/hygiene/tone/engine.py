@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -29,6 +30,11 @@ BLOCK_BELOW = 30
 REVIEW_BELOW = 60
 #: A harm at least this heavy makes the verdict at least "review".
 REVIEW_WEIGHT = 10.0
+#: A draft is not a book: only its first this many characters are checked, the rest is
+#: reported as unchecked (a pasted log or a runaway file must not take minutes).
+MAX_CHARS = 100_000
+#: The cut is made after a line end when one is this close before the limit.
+CUT_WINDOW = 2_000
 #: Kinds that make a draft unsendable whatever else it says.
 BLOCKING_KINDS = ("insult", "threat")
 
@@ -340,8 +346,16 @@ def check_tone(
     extra_aggressive: Sequence[str] = (),
     extra_polite: Sequence[str] = (),
     allow: Sequence[str] = (),
+    max_chars: int | None = MAX_CHARS,
 ) -> ToneResult:
-    """Score ``text`` (0-100, 100 courteous and businesslike), with every finding."""
+    """Score ``text`` (0-100, 100 courteous and businesslike), with every finding.
+
+    Only the first ``max_chars`` characters (about; see :func:`cut_at`) are checked; the
+    result's ``unchecked_chars`` says how many were left. ``None``: the whole text.
+    """
+    whole = len(text)
+    if max_chars is not None and whole > max_chars:
+        text = text[: cut_at(text, max_chars)]
     language: Language = detect_language(text) if lang == "auto" else ("ja" if lang == "ja" else "en")
     checked_kind: Kind = "appeal" if kind == "appeal" else "reply"
     quoted = _quoted(text)
@@ -402,7 +416,7 @@ def check_tone(
         verdict = "block"
     elif score < REVIEW_BELOW or any(f.weight >= REVIEW_WEIGHT for f in harms):
         verdict = "review"
-    advice = _missing_courtesies(text, language, checked_kind, polite_weight)
+    advice = _missing_courtesies(text, language, checked_kind, polite_weight, truncated=len(text) < whole)
     findings = sorted(harms + polite_found + advice, key=lambda f: (f.start, f.end, -f.weight))
     return ToneResult(
         score=score,
@@ -412,12 +426,44 @@ def check_tone(
         politeness=round(polite_points / POLITE_CAP, 3),
         aggression=round(min(1.0, harm_points / 60.0), 3),
         findings=findings,
+        unchecked_chars=whole - len(text),
     )
 
 
-def _missing_courtesies(text: str, language: str, kind: str, present: dict[str, float]) -> list[Finding]:
+def cut_at(text: str, limit: int) -> int:
+    """Where to stop checking a text longer than ``limit``: after the last line end within
+    CUT_WINDOW characters before it, else at ``limit`` moved back so that what reads as one
+    character (a surrogate pair, a letter and its combining marks or variation selector, an
+    emoji joined by ZWJ or with a skin tone, a flag) is not split."""
+    if len(text) <= limit:
+        return len(text)
+    newline = text.rfind("\n", max(0, limit - CUT_WINDOW), limit)
+    if newline >= 0:
+        return newline + 1
+    cut = limit
+    while cut > max(1, limit - 32) and _joined(text[cut - 1], text[cut]):
+        cut -= 1
+    return cut
+
+
+def _joined(before: str, after: str) -> bool:
+    """Whether ``after`` continues the character ``before`` (a cut between them splits it)."""
+    return (
+        "\ud800" <= before <= "\udbff"  # a high surrogate (text decoded with surrogatepass)
+        or before == "\u200d"
+        or after == "\u200d"
+        or unicodedata.combining(after) > 0  # e.g. a combining dakuten, an accent
+        or "\ufe00" <= after <= "\ufe0f"
+        or "\U0001f3fb" <= after <= "\U0001f3ff"  # skin tones
+        or "\U000e0000" <= after <= "\U000e01ef"  # tags, variation selectors supplement
+        or ("\U0001f1e6" <= before <= "\U0001f1ff" and "\U0001f1e6" <= after <= "\U0001f1ff")  # flags
+    )
+
+
+def _missing_courtesies(text: str, language: str, kind: str, present: dict[str, float], *, truncated: bool = False) -> list[Finding]:
     """Advice that costs no points: the opening and closing a business message is expected
-    to have (only for messages of a few sentences or more)."""
+    to have (only for messages of a few sentences or more; no closing is asked of a text cut
+    short, its closing is in the part not checked)."""
     pattern = _SENTENCE_JA if language == "ja" else _SENTENCE_EN
     if kind != "reply" or sum(1 for m in pattern.finditer(text) if len(m.group(0).strip()) > 3) < 3:
         return []
@@ -425,7 +471,7 @@ def _missing_courtesies(text: str, language: str, kind: str, present: dict[str, 
     if "greeting" not in present:
         advice.append(_finding(text, "missing_greeting", 0, 0, 0.0, "No greeting.",
                                "冒頭に「いつもお世話になっております。」を添えてください。" if language == "ja" else 'Open with "Hello," or "I hope you are well."'))
-    if "closing" not in present:
+    if "closing" not in present and not truncated:
         end = len(text.rstrip())
         advice.append(_finding(text, "missing_closing", end, end, 0.0, "No closing.",
                                "結びに「よろしくお願いいたします。」を添えてください。" if language == "ja" else 'Close with "Kind regards," and your name.'))

@@ -88,6 +88,8 @@ class ToneResult:
     #: 0..1 strength of harms
     aggression: float
     findings: list[Finding] = field(default_factory=list)
+    #: characters after the checked part (0: the whole text was checked; see engine.MAX_CHARS)
+    unchecked_chars: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -102,6 +104,7 @@ class ToneResult:
             "politeness": round(self.politeness, 3),
             "aggression": round(self.aggression, 3),
             "findings": [f.as_json() for f in self.findings],
+            "unchecked_chars": self.unchecked_chars,
         }
 
 
