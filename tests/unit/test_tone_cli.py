@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 from hygiene.cli import cli
 from tests.unit.test_tone import ANGRY_EN, ANGRY_JA, POLITE_EN, POLITE_JA
 
-KEYS = {"score", "verdict", "language", "kind", "politeness", "aggression", "findings"}
+KEYS = {"score", "verdict", "language", "kind", "politeness", "aggression", "findings", "unchecked_chars"}
 
 
 def tone(*args: str, stdin: str | None = None) -> object:
@@ -67,7 +68,8 @@ def test_batch_scores_json_lines_and_reports_bad_lines() -> None:
         ]
     )
     result = tone("--batch", "-", stdin=lines + "\n")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # some lines got error records
+    assert result.stderr == 'hygiene: 2 lines could not be scored; see the "error" records in the output\n'
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["id"] for o in out] == ["a", "b", "c", "d", None]
     assert out[0]["verdict"] == "ok" and out[1]["verdict"] == "block" and out[2]["kind"] == "appeal"
@@ -104,3 +106,85 @@ def test_readme_tone_example_is_what_the_command_prints() -> None:
     printed = tone(stdin=draft).stdout.splitlines()
     for line in shown:
         assert line in printed, line
+
+
+def batch(data: bytes, *args: str) -> tuple[int, list[dict[str, object]], str]:
+    result = CliRunner().invoke(cli, ["tone", "--batch", "-", *args], input=data)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, [json.loads(line) for line in result.stdout.splitlines()], result.stderr
+
+
+def test_batch_one_bad_line_never_stops_the_run() -> None:
+    good = [json.dumps({"id": f"ok{i}", "text": POLITE_JA}, ensure_ascii=False).encode() for i in range(6)]
+    bad = [
+        b'{"id": "latin1", "text": "caf\xe9"}',  # not UTF-8
+        b"[" * 100_000 + b"]" * 100_000,  # RecursionError in json.loads
+        b'{"id": "cut", "text": "no end',
+        json.dumps({"id": "fr", "text": "Bonjour", "lang": "fr"}).encode(),
+        json.dumps({"id": "letter", "text": "Hi", "kind": "letter"}).encode(),
+        b"[1, 2]",
+        json.dumps({"id": 7}).encode(),
+        json.dumps({"id": "num", "text": 42}).encode(),
+        b'"just a string"',
+    ]
+    lines = [line for pair in zip(good, bad[:6], strict=True) for line in pair] + bad[6:]
+    code, out, err = batch(b"\n".join(lines) + b"\n")
+    assert [o["id"] for o in out] == ["ok0", None, "ok1", None, "ok2", None, "ok3", "fr", "ok4", "letter", "ok5", None, 7, "num", None]
+    errors = {o["id"] if o["id"] is not None else i: o["error"] for i, o in enumerate(out) if "error" in o}
+    assert set(errors) == {1, 3, 5, "fr", "letter", 11, 7, "num", 14}
+    assert all(set(o) == {"id", "error"} for o in out if "error" in o)
+    assert all(set(o) == KEYS | {"id"} and o["verdict"] == "ok" for o in out if str(o["id"]).startswith("ok"))
+    assert errors[1].startswith("line 2: not UTF-8") and "nested too deeply" in errors[3]
+    assert errors["fr"] == "line 8: unknown \"lang\" 'fr' (one of auto, ja, en)"
+    assert errors["letter"] == "line 10: unknown \"kind\" 'letter' (one of reply, appeal)"
+    assert "JSON object, got list" in errors[11] and "JSON object, got str" in errors[14]
+    assert code == 1 and err == 'hygiene: 9 lines could not be scored; see the "error" records in the output\n'
+
+
+def test_batch_exit_code_ignores_verdicts_and_null_options_mean_the_default(tmp_path: Path) -> None:
+    lines = [{"id": 1, "text": ANGRY_JA}, {"id": 2, "text": POLITE_EN, "lang": None, "kind": None}]
+    code, out, err = batch("\n".join(json.dumps(line) for line in lines).encode(), "--kind", "appeal")
+    assert code == 0 and err == "" and out[0]["verdict"] == "block"
+    assert (out[1]["language"], out[1]["kind"]) == ("en", "appeal")
+    drafts = tmp_path / "drafts.jsonl"
+    drafts.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": "bom", "text": POLITE_JA}).encode() + b"\n\xff\n")
+    result = tone("--batch", str(drafts))
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["bom", None] and result.exit_code == 1
+
+
+def test_an_overlong_draft_is_checked_up_to_the_cap_and_says_so() -> None:
+    draft = (POLITE_JA + "\n") * (300_000 // len(POLITE_JA))
+    data = json.loads(tone("--json", stdin=draft).stdout)
+    checked = len(draft) - data["unchecked_chars"]
+    assert 98_000 < checked <= 100_000 and draft[checked - 1] == "\n"
+    assert max(f["end"] for f in data["findings"]) <= checked
+    human = tone(stdin=draft).stdout.splitlines()
+    assert human[1] == f"note: only the first {checked:,} characters were checked; {data['unchecked_chars']:,} left unchecked"
+    assert "note:" not in tone(stdin=POLITE_JA).stdout
+    out = batch(json.dumps({"id": "long", "text": draft}).encode())[1]
+    assert out[0]["unchecked_chars"] == data["unchecked_chars"]
+
+
+def _readme_tone() -> str:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    return readme.split("## Tone check before sending", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_documents_the_cap_and_the_batch_error_records() -> None:
+    section = " ".join(_readme_tone().split())
+    # the JSON shape: every key the command prints is named, in order
+    shape = section.split("`--json` prints `", 1)[1].split("`", 1)[0]
+    findings = re.search(r"\[(.*)\]", shape)
+    assert findings and re.findall(r'"(\w+)"', findings.group(1)) == ["kind", "start", "end", "text", "message", "suggestion"]
+    assert re.findall(r'"(\w+)"', shape.replace(findings.group(0), "")) == list(KEYS_IN_ORDER)
+    note = "note: only the first 100,000 characters were checked; 412,345 left unchecked"
+    assert note in section
+    assert '`{"id", "error"}`' in section and "`\"id\"` null" in section
+    assert "exits 1" in section and "verdicts do not set the exit code" in section
+
+
+KEYS_IN_ORDER = ("score", "verdict", "language", "kind", "politeness", "aggression", "findings", "unchecked_chars")
+
+
+def test_json_keys_come_in_the_documented_order() -> None:
+    assert list(json.loads(tone("--json", stdin=POLITE_EN).stdout)) == list(KEYS_IN_ORDER)

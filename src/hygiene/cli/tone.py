@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO, Any, TypedDict
 
 import click
 
@@ -36,7 +37,13 @@ def _read(source: str) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _tone_options(app: AppContext) -> dict[str, tuple[str, ...]]:
+class _Options(TypedDict):
+    extra_aggressive: tuple[str, ...]
+    extra_polite: tuple[str, ...]
+    allow: tuple[str, ...]
+
+
+def _tone_options(app: AppContext) -> _Options:
     """[tone] extra_aggressive / extra_polite / allow from the config, when there is one."""
     config = app.config()
     return {
@@ -53,6 +60,9 @@ def render(result: Any, text: str) -> str:
         style(f"score {result.score}/100 — {result.verdict}", fg=color, bold=True)
         + f" ({result.language}, {result.kind}; politeness {result.politeness:.2f}, aggression {result.aggression:.2f})"
     ]
+    if result.unchecked_chars:
+        checked = len(text) - result.unchecked_chars
+        lines.append(f"note: only the first {checked:,} characters were checked; {result.unchecked_chars:,} left unchecked")
     harmful = [f for f in result.findings if f.weight > 0]
     courteous = sorted({f.kind.replace("_", " ") for f in result.findings if f.kind in _COURTEOUS})
     if courteous:
@@ -72,29 +82,70 @@ def render(result: Any, text: str) -> str:
     return "\n".join(lines)
 
 
-def _batch(source: str, lang: str, kind: str, options: dict[str, tuple[str, ...]], out: IO[str]) -> None:
+#: the values a batch line may give for "lang" and "kind" (the options' choices)
+_LANGS = ("auto", "ja", "en")
+_KINDS = ("reply", "appeal")
+
+
+def _batch(source: str, lang: str, kind: str, options: _Options, out: IO[str]) -> int:
+    """Score JSON lines; one bad line gets ``{"id", "error"}`` and the run goes on.
+
+    Lines are read as bytes and decoded one by one, so a line that is not UTF-8 costs only
+    itself. Returns how many lines got an error record.
+    """
     from hygiene.tone import check_tone
 
-    stream = sys.stdin if source == "-" else None
     try:
-        handle = stream or open(source, encoding="utf-8")
+        handle = sys.stdin.buffer if source == "-" else open(source, "rb")  # closed below
     except OSError as exc:
         raise HygieneError(f"cannot read {source}: {exc.strerror or exc}", "give a JSON-lines file, or - for stdin") from None
-    with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
+    errors = 0
+    try:
+        for number, raw in enumerate(handle, 1):
+            if not raw.strip():
                 continue
-            ident: Any = None
+            record = _batch_line(number, raw, lang, kind, options, check_tone)
+            errors += "error" in record
             try:
-                item = json.loads(line)
-                ident = item.get("id") if isinstance(item, dict) else None
-                if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-                    raise ValueError('expected an object with a "text" string')
-                result = check_tone(item["text"], item.get("lang", lang), item.get("kind", kind), **options)
-                record: dict[str, Any] = {"id": ident, **result.as_json()}
-            except ValueError as exc:
-                record = {"id": ident, "error": f"line {number}: {exc}"}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                line = json.dumps(record, ensure_ascii=False)
+            except (ValueError, RecursionError):  # an "id" too deep or odd to write back
+                errors += "error" not in record
+                line = json.dumps({"id": None, "error": f"line {number}: its \"id\" cannot be written as JSON"})
+            out.write(line + "\n")
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
+    return errors
+
+
+def _batch_line(number: int, raw: bytes, lang: str, kind: str, options: _Options, check: Callable[..., Any]) -> dict[str, Any]:
+    """The output record of one input line: its result, or its error (``id`` null when unknown)."""
+    ident: Any = None
+    try:
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})") from None
+        try:
+            item = json.loads(line)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        if not isinstance(item, dict):
+            raise ValueError(f'expected a JSON object, got {type(item).__name__}')
+        ident = item.get("id")
+        text, line_lang, line_kind = item.get("text"), item.get("lang"), item.get("kind")
+        if not isinstance(text, str):
+            raise ValueError('expected a "text" string')
+        # absent or null: the command's --lang / --kind
+        line_lang = lang if line_lang is None else line_lang
+        line_kind = kind if line_kind is None else line_kind
+        if line_lang not in _LANGS:
+            raise ValueError(f'unknown "lang" {line_lang!r} (one of {", ".join(_LANGS)})')
+        if line_kind not in _KINDS:
+            raise ValueError(f'unknown "kind" {line_kind!r} (one of {", ".join(_KINDS)})')
+    except ValueError as exc:  # json.JSONDecodeError is one
+        return {"id": ident, "error": f"line {number}: {exc}"}
+    return {"id": ident, **check(text, line_lang, line_kind, **options).as_json()}
 
 
 @click.command()
@@ -109,13 +160,18 @@ def tone(app: AppContext, source: str, lang: str, kind: str, as_json: bool, batc
 
     Prints a score (100: courteous and businesslike), a verdict and every passage that reads
     as emotional, aggressive, accusing or complaining, with a suggested rewording.
-    Exit 0 ok, 3 review, 4 block (do not send), 1 error.
+    Exit 0 ok, 3 review, 4 block (do not send), 1 error. --batch: 0, or 1 when a line got an
+    error record.
     """
     from hygiene.tone import check_tone
 
     options = _tone_options(app)
     if batch is not None:
-        _batch(batch, lang, kind, options, sys.stdout)
+        # A corpus is scored, not gated: verdicts do not set the exit code, error records do
+        # (1, after every line was read) so a script sees that some lines were not scored.
+        errors = _batch(batch, lang, kind, options, sys.stdout)
+        if errors:
+            raise HygieneError(f"{errors} line{'s' if errors > 1 else ''} could not be scored", 'see the "error" records in the output')
         return
     text = _read(source)
     if not text.strip():

@@ -10,10 +10,13 @@ money or demanding reinstatement sink an appeal.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from functools import cache
 from pathlib import Path
 
+from hygiene.tone.engine import line_matches
 from hygiene.tone.model import Finding, line_column
 
 DATA = Path(__file__).parent / "data"
@@ -29,9 +32,12 @@ MAX_HITS = 3
 
 _SENTENCE_JA = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 _SENTENCE_EN = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
-_PARAGRAPH = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
-#: quoted passages (Amazon's own notice, a buyer's words) are not the seller speaking
-_QUOTED = re.compile(r"^\s*>.*$|「[^」\n]*」|『[^』\n]*』|“[^”\n]*”|\"[^\"\n]{2,200}\"", re.MULTILINE)
+#: (tried at line starts only: from inside a line of spaces, each try ran to the line's end)
+_PARAGRAPH = re.compile(r"(?<![^\n])(?:[^\n]*\S[^\n]*(?:\n|$))+")
+#: quoted passages (Amazon's own notice, a buyer's words) are not the seller speaking. The
+#: whitespace before ">" stays on its line and a quotation ends at its next opening mark:
+#: otherwise each of many blank lines or unclosed 「 rescanned the rest (quadratic)
+_QUOTED = re.compile(r"^[^\S\n]*>.*$|「[^「」\n]*」|『[^『』\n]*』|“[^“”\n]*”|\"[^\"\n]{2,200}\"", re.MULTILINE)
 
 # part: (kind, weight, why it matters, what to add (ja), what to add (en))
 _Advice = tuple[str, float, str, str, str]
@@ -175,7 +181,7 @@ def appeal_findings(text: str, language: str) -> list[Finding]:
 
     if not _has_summary(text, patterns):
         missing(_SUMMARY)
-    if len(patterns["points"].findall(text)) < 2:
+    if len(list(itertools.islice(line_matches(patterns["points"], text), 2))) < 2:
         missing(_POINTS)
     for part, advice in _MISSING.items():
         if not patterns[part].search(text):
@@ -194,11 +200,18 @@ def appeal_findings(text: str, language: str) -> list[Finding]:
                                 add[0], add[1]), lang, 0, first_line_end))
     found += _long_sentences(text, lang)
 
+    # sorted and disjoint (one finditer): only the last quote starting at or before a hit can
+    # hold it, found by bisection (a scan of every quote per hit was quadratic)
     quoted = [m.span() for m in _QUOTED.finditer(text)]
+    quote_starts = [s for s, _ in quoted]
+
+    def in_quote(start: int, end: int) -> bool:
+        i = bisect.bisect_right(quote_starts, start) - 1
+        return i >= 0 and end <= quoted[i][1]
+
     for part, advice in _SINKS.items():
-        hits = [m for m in patterns[part].finditer(text)
-                if m.end() > m.start() and not any(s <= m.start() and m.end() <= e for s, e in quoted)]
-        for m in hits[:MAX_HITS]:
+        hits = (m for m in patterns[part].finditer(text) if m.end() > m.start() and not in_quote(m.start(), m.end()))
+        for m in itertools.islice(hits, MAX_HITS):
             found.append(_at(text, advice, lang, m.start(), m.end()))
 
     apology = patterns["apology"].search(text)

@@ -8,8 +8,10 @@ Kept free of heavy imports (stdlib only): ``hygiene tone`` must start in well un
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,6 +30,11 @@ BLOCK_BELOW = 30
 REVIEW_BELOW = 60
 #: A harm at least this heavy makes the verdict at least "review".
 REVIEW_WEIGHT = 10.0
+#: A draft is not a book: only its first this many characters are checked, the rest is
+#: reported as unchecked (a pasted log or a runaway file must not take minutes).
+MAX_CHARS = 100_000
+#: The cut is made after a line end when one is this close before the limit.
+CUT_WINDOW = 2_000
 #: Kinds that make a draft unsendable whatever else it says.
 BLOCKING_KINDS = ("insult", "threat")
 
@@ -131,7 +138,7 @@ def _quoted(text: str) -> _Spans:
     # A quote that is most of the text is the writer's own words in quotation marks.
     limit = len(text.strip()) // 2
     spans = [m.span() for m in _QUOTED.finditer(text) if m.group(0).lstrip().startswith(">") or m.end() - m.start() <= limit]
-    header = QUOTE_HEADER.search(text)
+    header = next(line_matches(QUOTE_HEADER, text), None)
     if header and header.start() > 0:
         spans.append((header.start(), len(text)))
     return _Spans(spans)
@@ -167,6 +174,39 @@ def _negated(text: str, start: int, end: int, language: str, *, words: int = 4, 
     return bool(_JA_NEGATED.match(text[end : end + 24]))
 
 
+def line_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, in linear time when the pattern starts ``^\\s*`` (multiline).
+
+    The regex engine tries such a pattern at every line start, and in a run of blank lines
+    each try runs ``\\s*`` to the end of the run: quadratic in a draft of blank lines. A match
+    from a line start inside a blank run implies one from the run's first line start (its
+    ``\\s*`` reaches every place the later one does), so a line start is tried only when the
+    line before it is not blank or was already passed by a match: the same matches, in order.
+    """
+    if not pattern.pattern.startswith("^\\s*") or not pattern.flags & re.MULTILINE:
+        yield from pattern.finditer(text)
+        return
+    line = searched = 0  # the line start to try next; matches end at or before `searched`
+    previous_blank = False  # the line before `line` is blank and starts at or after `searched`
+    while True:
+        if not previous_blank and (m := pattern.match(text, line)):
+            yield m
+            searched = m.end()
+            if searched > line and text[searched - 1] == "\n":
+                line = searched
+            else:  # (an empty match moves on to the next line, as the patterns here never match empty)
+                line = text.find("\n", searched) + 1
+                if line == 0:  # no line starts after the match
+                    return
+            previous_blank = False
+            continue
+        newline = text.find("\n", line)
+        if newline < 0:
+            return
+        previous_blank = (newline == line or text[line:newline].isspace()) and line >= searched
+        line = newline + 1
+
+
 # -- structural signals -------------------------------------------------------------------
 
 _TYPO = re.compile(r"[!！]{2,}|[?？]{2,}|[!！][?？]+|[?？][!！]+|([^\W\d_])\1{3,}|ー{2,}|っ{2,}")
@@ -174,7 +214,8 @@ _JA_EXCLAIM = re.compile(r"[!！]")
 _CAPS = re.compile(r"\b[A-Z][A-Z']{2,}\b")
 _SENTENCE_JA = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 _SENTENCE_EN = re.compile(r"[^.!?\n]+[.!?]*")
-_BULLET = re.compile(r"^\s*(?:[・\-*●■◆○□◇※]|\d+[.)．）]|[（(]\d+[)）]|[①-⑳])")
+#: matched from a line's start (``match(text, line_start, ...)``: no slice copied per sentence)
+_BULLET = re.compile(r"\s*(?:[・\-*●■◆○□◇※]|\d+[.)．）]|[（(]\d+[)）]|[①-⑳])")
 _POLITE_END = re.compile(
     r"(?:です|ます|でした|ました|ません|ください|下さい|ございます|いたします|致します|でしょう(?:か)?|ませんか|"
     r"願います|幸いです|存じます|申し上げます|おります|ますか|ですか|ましょう|ませ|ございません|でございます|"
@@ -197,16 +238,20 @@ def _structure(text: str, language: str, kind: str, quoted: _Spans) -> list[Find
                                   "Use one 。 / . and plain words." if language == "ja" else "Use a single period and plain words."))
     if language == "ja":
         for m in _JA_EXCLAIM.finditer(text):
-            if not quoted.covers(*m.span()) and not _TYPO.match(text, max(0, m.start() - 1)):
+            # endpos: every _TYPO alternative is decided by 4 characters; unbounded, a run of
+            # "！" was rescanned to its end from each of its marks
+            at = max(0, m.start() - 1)
+            if not quoted.covers(*m.span()) and not _TYPO.match(text, at, at + 4):
                 found.append(_finding(text, "emotional_typography", m.start(), m.end(), 3.0,
                                       "An exclamation mark is rare in Japanese business mail.", "「。」に置き換えてください。"))
         found += _plain_forms(text, kind, quoted)
     else:
-        caps = [
+        size = len(text.strip())
+        caps = (
             m for m in _CAPS.finditer(text)
-            if _shouted(m.group(0)) and not quoted.covers(*m.span()) and not _heading(text, m.start())
-        ]
-        for m in caps[:6]:
+            if _shouted(m.group(0)) and not quoted.covers(*m.span()) and not _heading(text, m.start(), size)
+        )
+        for m in itertools.islice(caps, 6):  # lazily: the rest would be looked at for nothing
             # A long capitalised word may be a name or an acronym (NAACP); the common ones shout.
             weight = 8.0 if m.group(0) in _EMPHATIC else 4.0
             found.append(_finding(text, "emotional_typography", m.start(), m.end(), weight,
@@ -223,12 +268,13 @@ _EMPHATIC = frozenset(
 )
 
 
-def _heading(text: str, offset: int) -> bool:
-    """A short line written all in capitals ("PLAN OF ACTION") is a heading, not shouting."""
+def _heading(text: str, offset: int, size: int) -> bool:
+    """A short line written all in capitals ("PLAN OF ACTION") is a heading, not shouting.
+    ``size``: the length of the stripped text (measured once, not per word)."""
     start = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", offset)
     line = text[start : end if end >= 0 else len(text)].strip()
-    return len(line.split()) <= 6 and line == line.upper() and len(text.strip()) > len(line) * 2
+    return len(line.split()) <= 6 and line == line.upper() and size > len(line) * 2
 
 
 def _shouted(word: str) -> bool:
@@ -241,12 +287,14 @@ def _shouted(word: str) -> bool:
 def _plain_forms(text: str, kind: str, quoted: _Spans) -> list[Finding]:
     polite = 0
     plain: list[tuple[int, int]] = []
+    line_start = searched = 0  # the current line's start, found from the previous sentence on
     for m in _SENTENCE_JA.finditer(text):
+        line_start = text.rfind("\n", searched, m.start()) + 1 or line_start
+        searched = m.start()
         sentence = m.group(0).strip()
         if len(sentence) < 4 or quoted.overlaps(*m.span()):
             continue
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        if _BULLET.match(text[line_start : m.end()]):
+        if _BULLET.match(text, line_start, m.end()):
             continue  # bullet points are written in plain or noun style by convention
         if _POLITE_END.search(sentence):
             polite += 1
@@ -298,8 +346,16 @@ def check_tone(
     extra_aggressive: Sequence[str] = (),
     extra_polite: Sequence[str] = (),
     allow: Sequence[str] = (),
+    max_chars: int | None = MAX_CHARS,
 ) -> ToneResult:
-    """Score ``text`` (0-100, 100 courteous and businesslike), with every finding."""
+    """Score ``text`` (0-100, 100 courteous and businesslike), with every finding.
+
+    Only the first ``max_chars`` characters (about; see :func:`cut_at`) are checked; the
+    result's ``unchecked_chars`` says how many were left. ``None``: the whole text.
+    """
+    whole = len(text)
+    if max_chars is not None and whole > max_chars:
+        text = text[: cut_at(text, max_chars)]
     language: Language = detect_language(text) if lang == "auto" else ("ja" if lang == "ja" else "en")
     checked_kind: Kind = "appeal" if kind == "appeal" else "reply"
     quoted = _quoted(text)
@@ -313,7 +369,7 @@ def check_tone(
     for entry in lexicon(language):
         if entry.gate and not any(literal in text for literal in entry.gate):
             continue  # none of the words the pattern needs: skip its costly scan
-        for m in entry.pattern.finditer(text):
+        for m in line_matches(entry.pattern, text):
             start, end = m.span()
             if end == start or quoted.covers(start, end):
                 continue
@@ -347,7 +403,7 @@ def check_tone(
         from hygiene.tone.appeal import appeal_findings
 
         harms += appeal_findings(text, language)
-    harms = _dedupe(harms)
+    harms = _dedupe(harms, len(text))
 
     polite_points = sum(polite_weight.values())
     if language == "ja":
@@ -360,7 +416,7 @@ def check_tone(
         verdict = "block"
     elif score < REVIEW_BELOW or any(f.weight >= REVIEW_WEIGHT for f in harms):
         verdict = "review"
-    advice = _missing_courtesies(text, language, checked_kind, polite_weight)
+    advice = _missing_courtesies(text, language, checked_kind, polite_weight, truncated=len(text) < whole)
     findings = sorted(harms + polite_found + advice, key=lambda f: (f.start, f.end, -f.weight))
     return ToneResult(
         score=score,
@@ -370,12 +426,44 @@ def check_tone(
         politeness=round(polite_points / POLITE_CAP, 3),
         aggression=round(min(1.0, harm_points / 60.0), 3),
         findings=findings,
+        unchecked_chars=whole - len(text),
     )
 
 
-def _missing_courtesies(text: str, language: str, kind: str, present: dict[str, float]) -> list[Finding]:
+def cut_at(text: str, limit: int) -> int:
+    """Where to stop checking a text longer than ``limit``: after the last line end within
+    CUT_WINDOW characters before it, else at ``limit`` moved back so that what reads as one
+    character (a surrogate pair, a letter and its combining marks or variation selector, an
+    emoji joined by ZWJ or with a skin tone, a flag) is not split."""
+    if len(text) <= limit:
+        return len(text)
+    newline = text.rfind("\n", max(0, limit - CUT_WINDOW), limit)
+    if newline >= 0:
+        return newline + 1
+    cut = limit
+    while cut > max(1, limit - 32) and _joined(text[cut - 1], text[cut]):
+        cut -= 1
+    return cut
+
+
+def _joined(before: str, after: str) -> bool:
+    """Whether ``after`` continues the character ``before`` (a cut between them splits it)."""
+    return (
+        "\ud800" <= before <= "\udbff"  # a high surrogate (text decoded with surrogatepass)
+        or before == "\u200d"
+        or after == "\u200d"
+        or unicodedata.combining(after) > 0  # e.g. a combining dakuten, an accent
+        or "\ufe00" <= after <= "\ufe0f"
+        or "\U0001f3fb" <= after <= "\U0001f3ff"  # skin tones
+        or "\U000e0000" <= after <= "\U000e01ef"  # tags, variation selectors supplement
+        or ("\U0001f1e6" <= before <= "\U0001f1ff" and "\U0001f1e6" <= after <= "\U0001f1ff")  # flags
+    )
+
+
+def _missing_courtesies(text: str, language: str, kind: str, present: dict[str, float], *, truncated: bool = False) -> list[Finding]:
     """Advice that costs no points: the opening and closing a business message is expected
-    to have (only for messages of a few sentences or more)."""
+    to have (only for messages of a few sentences or more; no closing is asked of a text cut
+    short, its closing is in the part not checked)."""
     pattern = _SENTENCE_JA if language == "ja" else _SENTENCE_EN
     if kind != "reply" or sum(1 for m in pattern.finditer(text) if len(m.group(0).strip()) > 3) < 3:
         return []
@@ -383,19 +471,36 @@ def _missing_courtesies(text: str, language: str, kind: str, present: dict[str, 
     if "greeting" not in present:
         advice.append(_finding(text, "missing_greeting", 0, 0, 0.0, "No greeting.",
                                "冒頭に「いつもお世話になっております。」を添えてください。" if language == "ja" else 'Open with "Hello," or "I hope you are well."'))
-    if "closing" not in present:
+    if "closing" not in present and not truncated:
         end = len(text.rstrip())
         advice.append(_finding(text, "missing_closing", end, end, 0.0, "No closing.",
                                "結びに「よろしくお願いいたします。」を添えてください。" if language == "ja" else 'Close with "Kind regards," and your name.'))
     return advice
 
 
-def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """One finding per passage: where two patterns hit overlapping text, the heavier stays."""
+def _dedupe(findings: list[Finding], size: int) -> list[Finding]:
+    """One finding per passage: where two patterns hit overlapping text, the heavier stays.
+
+    Heaviest first (ties: earliest); a finding is dropped when it overlaps one already kept of
+    its kind. Kept passages are marked per kind in a bytearray over the text, so the overlap
+    test is one memchr over the passage instead of a scan of every finding kept (quadratic in
+    a draft full of findings). The total marked and scanned is bounded by the passages'
+    lengths, and each pattern's matches do not overlap: linear in the text.
+    """
+    #: kind → (characters inside a kept passage, empty kept passages' offsets)
+    marks: dict[str, tuple[bytearray, bytearray]] = {}
     kept: list[Finding] = []
     for f in sorted(findings, key=lambda f: (-f.weight, f.start)):
-        if f.end > f.start and any(k.start < f.end and f.start < k.end and k.kind == f.kind for k in kept):
-            continue
+        if f.kind not in marks:
+            marks[f.kind] = (bytearray(size + 1), bytearray(size + 1))
+        inside, points = marks[f.kind]
+        if f.end > f.start:
+            # overlap with a kept passage [s, e): s < f.end and f.start < e; with an empty one at p: f.start < p < f.end
+            if inside.find(1, f.start, f.end) >= 0 or points.find(1, f.start + 1, f.end) >= 0:
+                continue
+            inside[f.start : f.end] = b"\x01" * (f.end - f.start)
+        else:
+            points[f.start] = 1
         kept.append(f)
     return kept
 

@@ -5,6 +5,8 @@ Kept free of heavy imports: ``hygiene tone`` must start in well under 150 ms.
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -86,6 +88,8 @@ class ToneResult:
     #: 0..1 strength of harms
     aggression: float
     findings: list[Finding] = field(default_factory=list)
+    #: characters after the checked part (0: the whole text was checked; see engine.MAX_CHARS)
+    unchecked_chars: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -100,11 +104,22 @@ class ToneResult:
             "politeness": round(self.politeness, 3),
             "aggression": round(self.aggression, 3),
             "findings": [f.as_json() for f in self.findings],
+            "unchecked_chars": self.unchecked_chars,
         }
+
+
+#: the last text's line-start offsets: a draft's findings all ask about the same text, so it
+#: is indexed once (``count``/``rfind`` per finding was quadratic in a draft full of them)
+_indexed: tuple[str, list[int]] = ("", [0])
+_NEWLINE = re.compile("\n")
 
 
 def line_column(text: str, offset: int) -> tuple[int, int]:
     """1-based line and column of a character offset."""
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, column
+    global _indexed
+    indexed, starts = _indexed  # one read: safe if another thread swaps the index meanwhile
+    if indexed is not text:
+        starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+        _indexed = (text, starts)
+    line = bisect.bisect_right(starts, offset)  # lines starting at or before the offset
+    return line, offset - starts[line - 1] + 1
