@@ -197,7 +197,10 @@ def match_replies(
         stats.by_rule.update(rule for *_, rule in replies)
     flagged = store.record_answered_flags(conn, account)
     stats.by_rule["answered_flag"] += len(flagged)
-    stats.by_rule["thread"] += store.answer_thread_siblings(conn)
+    if new_in or new_out or flagged:
+        # Only something new can answer a sibling (a reply, a flag, or a message stored after
+        # its reply): with nothing new, a check does not rescan every waiting message.
+        stats.by_rule["thread"] += store.answer_thread_siblings(conn)
     stats.by_rule = Counter({k: v for k, v in stats.by_rule.items() if v})
     return stats
 
