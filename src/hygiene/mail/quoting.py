@@ -8,7 +8,7 @@ import re
 #: Lines where mail programs start the quoted original (shared with the tone checker) (Gmail, Outlook, Apple Mail, Japanese
 #: webmail and Thunderbird in Japanese).
 QUOTE_HEADER = re.compile(
-    r"""^\s*(?:
+    r"""^[ \t\u3000]*(?:
         On\s.{4,200}\swrote:\s*$                                   # Gmail / Apple Mail (EN)
       | -{2,}\s*(?:Original\sMessage|Forwarded\smessage|元のメッセージ|転送されたメッセージ)\s*-{2,}
       | _{10,}\s*$                                                 # Outlook separator
