@@ -174,6 +174,18 @@ def _negated(text: str, start: int, end: int, language: str, *, words: int = 4, 
     return bool(_JA_NEGATED.match(text[end : end + 24]))
 
 
+#: More blank lines in a row than this make ``^\s*`` patterns walk the rest of the run from
+#: every line start (each line is looked at at most this many times by the search itself).
+_LONG_BLANK_RUN = re.compile(r"(?:\n[^\S\n]*){8}")
+_blank_runs_of: list[object] = [None, False]  # the last text asked about (one draft at a time)
+
+
+def _has_long_blank_run(text: str) -> bool:
+    if _blank_runs_of[0] is not text:
+        _blank_runs_of[:] = [text, _LONG_BLANK_RUN.search(text) is not None]
+    return bool(_blank_runs_of[1])
+
+
 def line_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text)``, in linear time when the pattern starts ``^\\s*`` (multiline).
 
@@ -183,7 +195,9 @@ def line_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]
     ``\\s*`` reaches every place the later one does), so a line start is tried only when the
     line before it is not blank or was already passed by a match: the same matches, in order.
     """
-    if not pattern.pattern.startswith("^\\s*") or not pattern.flags & re.MULTILINE:
+    if not pattern.pattern.startswith("^\\s*") or not pattern.flags & re.MULTILINE or not _has_long_blank_run(text):
+        # finditer gives the same matches; without long blank runs it is linear too (and
+        # the common case: a draft's paragraphs are one blank line apart)
         yield from pattern.finditer(text)
         return
     line = searched = 0  # the line start to try next; matches end at or before `searched`
@@ -366,10 +380,12 @@ def check_tone(
     #: kind → distinct lexicon entries that matched (each entry counts once)
     polite_hits: dict[str, dict[int, float]] = {}
     polite_found: list[Finding] = []
+    blank_runs = _has_long_blank_run(text)
     for entry in lexicon(language):
         if entry.gate and not any(literal in text for literal in entry.gate):
             continue  # none of the words the pattern needs: skip its costly scan
-        for m in line_matches(entry.pattern, text):
+        # line_matches only where it matters: a generator per entry costs more than the scan
+        for m in line_matches(entry.pattern, text) if blank_runs else entry.pattern.finditer(text):
             start, end = m.span()
             if end == start or quoted.covers(start, end):
                 continue
