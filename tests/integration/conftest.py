@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,15 +17,20 @@ _users = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def dovecot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
+def dovecot_server() -> Iterator[Dovecot]:
     reason = unavailable_reason()
     if reason:
         missing_server(f"Dovecot IMAP server ({reason})")
-    server = start_dovecot(tmp_path_factory.mktemp("dovecot"))
+    # Not under pytest's basetemp: every pytest session on the machine chmods
+    # /tmp/pytest-of-<user> back to 0700, which locks Dovecot's mail processes (uid nobody)
+    # out of the maildirs of any other session still running.
+    base = Path(tempfile.mkdtemp(prefix="hygiene-dovecot-"))
+    server = start_dovecot(base)
     try:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
