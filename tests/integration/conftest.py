@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,12 @@ def dovecot_server() -> Iterator[Dovecot]:
 def mailbox(dovecot_server: Dovecot) -> Dovecot:
     """A fresh, empty mailbox (INBOX, Sent with \\Sent, Trash) on the session's Dovecot."""
     return dovecot_server.add_user(next(_users))
+
+
+@pytest.fixture
+def new_mailbox(dovecot_server: Dovecot) -> Callable[[], Dovecot]:
+    """Makes a fresh, empty mailbox at each call (a property test wants one per example)."""
+    return lambda: dovecot_server.add_user(next(_users))
 
 
 @pytest.fixture
