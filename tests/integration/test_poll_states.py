@@ -1,4 +1,5 @@
-"""A stateful property test of the poller against a real Dovecot (issue 7).
+"""A stateful property test of the poller against a real Dovecot, on SQLite and PostgreSQL
+(issue 7).
 
 Hypothesis drives one folder through random sequences of what happens to a seller's mailbox:
 mail delivered (Amazon's, sometimes with a poison header: 8-bit bytes in Message-ID, NUL in
@@ -82,14 +83,14 @@ def flag_names(flags: tuple[bytes, ...]) -> set[str]:
 class FolderStates(RuleBasedStateMachine):
     """One fresh mailbox and database per example (see the module docstring)."""
 
-    def __init__(self, new_mailbox: Callable[[], Dovecot], tmp: Path) -> None:
+    def __init__(self, new_mailbox: Callable[[], Dovecot], new_database: Callable[[str], str]) -> None:
         super().__init__()
         self.box = new_mailbox()
         os.environ[PASSWORD_ENV] = self.box.password
         self.client: Any = self.box.client()
         self.client.create_folder(FOLDER)
         self.client.select_folder(FOLDER)
-        self.url = f"sqlite:///{tmp / f'{self.box.user}.db'}"
+        self.url = new_database(self.box.user.split("@")[0])
         self.engine = open_database(self.url)
         self.account = AccountConfig(
             name="jp", host=self.box.host, port=self.box.port, tls="none", username=self.box.user,
@@ -217,14 +218,28 @@ class FolderStates(RuleBasedStateMachine):
             assert state.highest_uid >= max(server)
 
 
-def test_random_folder_histories_are_mirrored_exactly(new_mailbox: Callable[[], Dovecot], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_random_folder_histories_are_mirrored_exactly(
+    backend: str, new_mailbox: Callable[[], Dovecot], tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(PASSWORD_ENV, "")  # restored after the test (each example sets its own)
+    if backend == "sqlite":
+        def new_database(name: str) -> str:
+            return f"sqlite:///{tmp_path / name}.db"
+    else:
+        from tests.servers import create_pg_database
+
+        prefix: str = request.getfixturevalue("postgres_server")
+
+        def new_database(name: str) -> str:
+            return create_pg_database(prefix)
+
     run_state_machine_as_test(
-        lambda: FolderStates(new_mailbox, tmp_path),
+        lambda: FolderStates(new_mailbox, new_database),
         # No shrinking: each step talks to a real server, and hypothesis would spend up to five
         # minutes (and hundreds of mailboxes) on it. A failure prints its steps as they ran.
         settings=settings(
-            max_examples=10,
+            max_examples=10 if backend == "sqlite" else 6,
             stateful_step_count=12,
             deadline=None,
             phases=[Phase.explicit, Phase.reuse, Phase.generate],
