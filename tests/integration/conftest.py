@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,24 +17,32 @@ _users = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def dovecot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
+def dovecot_server() -> Iterator[Dovecot]:
     reason = unavailable_reason()
     if reason:
         missing_server(f"Dovecot IMAP server ({reason})")
-    # Not under pytest's own temporary root: another pytest session starting on the machine
-    # makes that root 0700 again, and Dovecot's unprivileged mail processes lose their way in.
-    server = start_dovecot()
+    # Not under pytest's basetemp: every pytest session on the machine chmods
+    # /tmp/pytest-of-<user> back to 0700, which locks Dovecot's mail processes (uid nobody)
+    # out of the maildirs of any other session still running.
+    base = Path(tempfile.mkdtemp(prefix="hygiene-dovecot-"))
+    server = start_dovecot(base)
     try:
         yield server
     finally:
         server.stop()
-        shutil.rmtree(server.base, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
 def mailbox(dovecot_server: Dovecot) -> Dovecot:
     """A fresh, empty mailbox (INBOX, Sent with \\Sent, Trash) on the session's Dovecot."""
     return dovecot_server.add_user(next(_users))
+
+
+@pytest.fixture
+def new_mailbox(dovecot_server: Dovecot) -> Callable[[], Dovecot]:
+    """Makes a fresh, empty mailbox at each call (a property test wants one per example)."""
+    return lambda: dovecot_server.add_user(next(_users))
 
 
 @pytest.fixture

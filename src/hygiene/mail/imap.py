@@ -684,7 +684,7 @@ def quick_headers(block: bytes, decode_subject: Callable[[str], bool] | None = N
             continue
         addresses = [a.decode("ascii", "replace").lower() for a in _ADDRESS.findall(value)]
         if name == b"from":
-            out.from_addr = addresses[0] if addresses else ""
+            out.from_addr = _sender(value) or (addresses[0] if addresses else "")
         elif name == b"to":
             out.to_addrs += addresses
         else:
@@ -692,6 +692,19 @@ def quick_headers(block: bytes, decode_subject: Callable[[str], bool] | None = N
     if raw_subject and (decode_subject is None or decode_subject(out.from_addr)):
         out.subject = _decode_subject(raw_subject)
     return out
+
+
+def _sender(value: bytes) -> str:
+    """The sender's address as the full parse reads it, so that the prefilter never skips what
+    classification would keep: a display name may itself look like an address
+    ("news@shop.example.com" <seller-performance@amazon.co.jp>). "" when none is read."""
+    headers = parse._Headers.__new__(parse._Headers)
+    headers.values = {"from": [value.decode("ascii", "surrogateescape")]}
+    try:
+        senders = parse._addresses(headers, "From", [])
+    except Exception:  # the pattern's reading (the caller's fallback) will do
+        return ""
+    return senders[0][1] if senders else ""
 
 
 def _decode_subject(value: bytes) -> str:
