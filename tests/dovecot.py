@@ -208,6 +208,28 @@ class Dovecot:
         """The logout lines of this user's sessions (Dovecot counts header and body bytes sent)."""
         return [line for line in self.log().splitlines() if f"imap({self.user})" in line and "Logged out" in line]
 
+    def settled_session_count(self, quiet: float = 0.3, timeout: float = 10) -> int:
+        """How many sessions have logged out, once the log has been still for ``quiet`` s (the
+        logout line of a session just closed may still be on its way)."""
+        deadline = time.monotonic() + timeout
+        count, since = len(self.session_stats()), time.monotonic()
+        while time.monotonic() - since < quiet and time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = len(self.session_stats())
+            if now != count:
+                count, since = now, time.monotonic()
+        return count
+
+    def sessions_after(self, since: int, count: int = 1, timeout: float = 10) -> list[str]:
+        """The logout lines after the first ``since``, waiting until ``count`` have come:
+        Dovecot's log process writes them a moment after the client has gone."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.session_stats()[since:]
+            if len(lines) >= count or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.02)
+
     def log(self) -> str:
         path = self.base / "dovecot.log"
         return path.read_text(errors="replace") if path.exists() else ""

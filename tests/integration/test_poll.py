@@ -121,11 +121,11 @@ def test_poll_keeps_amazon_mail_and_replies_and_changes_nothing_on_the_server(ma
 def test_a_second_poll_fetches_no_bodies(mailbox: Dovecot, imap_config: Path) -> None:
     seed(mailbox)
     run_poll(imap_config)
-    first_sessions = len(mailbox.session_stats())
+    first_sessions = mailbox.settled_session_count()
     again = run_poll(imap_config, now=NOW + timedelta(minutes=5))
     assert [(f.new, f.fetched, f.skipped) for f in again.folders] == [(0, 0, 0), (0, 0, 0)]
     # Dovecot's own accounting of the second session: no header or body bytes were sent.
-    last = mailbox.session_stats()[first_sessions:]
+    last = mailbox.sessions_after(first_sessions)
     assert last and all("hdr_bytes=0" in line and "body_bytes=0" in line for line in last), last
     assert len(stored(db_url(imap_config))) == 3
 
@@ -335,7 +335,7 @@ def test_tls_and_starttls_verify_the_server_certificate(mailbox: Dovecot, imap_c
 
 
 def _body_count(box: Dovecot, since: int) -> int:
-    counts = [re.search(r"body_count=(\d+)", line) for line in box.session_stats()[since:]]
+    counts = [re.search(r"body_count=(\d+)", line) for line in box.sessions_after(since)]
     return sum(int(m.group(1)) for m in counts if m)
 
 
@@ -353,7 +353,7 @@ def test_prefilter_fetches_bodies_of_unwanted_mail_only_when_it_is_rare(
 
     random.Random(3).shuffle(messages)
     mailbox.append_many("INBOX", messages)
-    before = len(mailbox.session_stats())
+    before = mailbox.settled_session_count()
     result = run_poll(imap_config, match=False)
     inbox = result.folders[0]
     assert (inbox.new, inbox.skipped) == (amazon, other)
