@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -51,25 +52,28 @@ def _count(path: str) -> int:
         return 0  # schema not there yet
 
 
-def _start_big_poll(mailbox: Dovecot, imap_config: Path) -> tuple[subprocess.Popen[bytes], list[int], str]:
-    """A CLI poll of a mailbox big enough to use the parse workers, stopped once it has
-    stored some batches; returns the process, its worker pids and the database path."""
+def _fill(mailbox: Dovecot, imap_config: Path) -> None:
     imap_config.write_text(imap_config.read_text() + "\n[poll]\nbatch_size = 100\n")
     mailbox.write_maildir(
         "INBOX", (eml(BUYER, mailbox.user, f"注文 {i}", "本文" * 200, mid=f"k{i}@amazon") for i in range(MESSAGES))
     )
+
+
+def _start_poll(imap_config: Path, stored_at_least: int) -> tuple[subprocess.Popen[bytes], list[int]]:
+    """A CLI poll of a mailbox big enough to use the parse workers, caught once it has
+    stored ``stored_at_least`` messages; returns the process and its worker pids."""
     path = db_url(imap_config).removeprefix("sqlite:///")
     proc = subprocess.Popen([sys.executable, "-m", "hygiene", "poll"], env=os.environ.copy(), stderr=subprocess.PIPE)
     workers: set[int] = set()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         workers |= _children(proc.pid)
-        if workers and _count(path) >= 300:
+        if workers and _count(path) >= stored_at_least:
             break
-        time.sleep(0.02)
+        time.sleep(0.01)
     assert proc.poll() is None, "the poll ended before it could be killed: make the mailbox bigger"
     assert workers, "the poll never started its parse workers"
-    return proc, sorted(workers), path
+    return proc, sorted(workers)
 
 
 def _gone(pids: list[int], timeout: float = 10) -> bool:
@@ -90,17 +94,22 @@ def _assert_next_poll_completes(imap_config: Path) -> None:
     assert len({r.message_id for r in rows}) == MESSAGES  # nothing twice, nothing missing
 
 
-def test_kill_9_mid_sync_leaves_no_worker_and_the_next_poll_completes(mailbox: Dovecot, imap_config: Path) -> None:
-    proc, workers, _ = _start_big_poll(mailbox, imap_config)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
-    # Before the fix the workers lived on (PPID 1), holding the account lock for ever.
-    assert _gone(workers), f"parse workers outlived their poll: {[p for p in workers if _alive(p)]}"
+def test_kill_9_at_random_points_leaves_no_worker_and_the_next_poll_completes(mailbox: Dovecot, imap_config: Path) -> None:
+    _fill(mailbox, imap_config)
+    rng = random.Random(7)
+    for _ in range(3):  # each kill lands later in the sync than the stored count before it
+        before = _count(db_url(imap_config).removeprefix("sqlite:///"))
+        proc, workers = _start_poll(imap_config, before + rng.randrange(50, 600))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        # Before the fix the workers lived on (PPID 1), holding the account lock for ever.
+        assert _gone(workers), f"parse workers outlived their poll: {[p for p in workers if _alive(p)]}"
     _assert_next_poll_completes(imap_config)
 
 
 def test_sigterm_mid_sync_shuts_down_cleanly(mailbox: Dovecot, imap_config: Path) -> None:
-    proc, workers, _ = _start_big_poll(mailbox, imap_config)
+    _fill(mailbox, imap_config)
+    proc, workers = _start_poll(imap_config, 300)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 143
