@@ -32,7 +32,7 @@ TOKYO = ZoneInfo("Asia/Tokyo")
         ("17日以内に改善計画を提出してください", 17 * 24, "17日以内"),
         ("Please respond within 72 hours.", 72, "within 72 hours"),
         ("Reply WITHIN 2 days", 48, "WITHIN 2 days"),
-        ("12時間以内、または 3日以内", 12, "12時間以内"),  # the earliest one
+        ("12時間以内、または 3日以内にご返信ください", 12, "12時間以内"),  # the earliest one
     ],
 )
 def test_relative_spans(text: str, hours: int, words: str) -> None:
@@ -48,9 +48,9 @@ def test_relative_spans(text: str, hours: int, words: str) -> None:
         ("Please submit your plan by November 30, 2026.", datetime(2026, 11, 30, 23, 59, 59, tzinfo=TOKYO)),
         ("2026年11月30日までに改善計画をご提出ください。", datetime(2026, 11, 30, 23, 59, 59, tzinfo=TOKYO)),
         ("2026年11月21日(土)までにご返信ください", datetime(2026, 11, 21, 23, 59, 59, tzinfo=TOKYO)),
-        ("11月25日までに", datetime(2026, 11, 25, 23, 59, 59, tzinfo=TOKYO)),
-        ("no later than 21 Nov 2026", datetime(2026, 11, 21, 23, 59, 59, tzinfo=TOKYO)),
-        ("before December 1, 2026", datetime(2026, 12, 1, 0, 0, tzinfo=TOKYO)),
+        ("11月25日までにご回答ください", datetime(2026, 11, 25, 23, 59, 59, tzinfo=TOKYO)),
+        ("Please provide the invoice no later than 21 Nov 2026", datetime(2026, 11, 21, 23, 59, 59, tzinfo=TOKYO)),
+        ("Please respond before December 1, 2026.", datetime(2026, 12, 1, 0, 0, tzinfo=TOKYO)),
     ],
 )
 def test_absolute_dates_end_of_day_in_the_zone(text: str, end: datetime) -> None:
@@ -63,7 +63,7 @@ def test_absolute_dates_end_of_day_in_the_zone(text: str, end: datetime) -> None
     [
         "いつもご利用ありがとうございます。",
         "> 2時間以内にご返信ください",  # quoted from an earlier mail
-        "2026年11月1日までに",  # already past when the message arrived
+        "2026年11月1日までにご返信ください",  # already past when the message arrived
         "within the store",
         "",
     ],
