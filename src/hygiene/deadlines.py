@@ -123,7 +123,7 @@ _EN_DATE = re.compile(
     r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
     rf"(?P<date>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
-    r"|\d{4}-\d{1,2}-\d{1,2})\b"
+    r"|\d{4}-\d{1,2}-\d{1,2})(?:\b|(?=T\d))"
     rf"(?:\s*,?\s*(?:at\s+|T)?(?P<clock2>{_EN_CLOCK})(?:\s*{_zone_group('zone2')})?|\s*{_zone_group('zone3')})?",
     re.IGNORECASE,
 )
@@ -371,7 +371,7 @@ def _date_at(m: re.Match[str], kind: str, received_at: datetime, tz: tzinfo) -> 
     try:
         clock = _clock(groups.get("clock") or groups.get("clock1") or groups.get("clock2"))
     except ValueError:
-        return None
+        clock = None  # no time of day ("25:00"): the date alone still stands
     if zone is None:
         return None
     # The day is read in the stated zone (else the seller's): "Jan 14" is Jan 14 there.
