@@ -20,10 +20,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from hygiene.mail.quoting import QUOTE_HEADER
 
 if TYPE_CHECKING:
     from hygiene.config import Config
@@ -117,19 +116,18 @@ _EN_SPAN = re.compile(
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _EN_CLOCK = r"(?:\d{1,2}(?::\d{2})?\s*[ap]\.?\s?m\b\.?|\d{1,2}:\d{2}|noon|midnight)"
 # "by January 9, 2027 5:00 PM PST", "no later than 5:00 p.m. (JST) on Jan 14", "by Jan 14 (ET)"
-_EN_DATE = re.compile(
+_EN_DATE = (
     r"\b(?P<word>by|no\s+later\s+than|not\s+later\s+than|before|until|till|on\s+or\s+before)\s+"
     rf"(?:(?:at\s+)?(?P<clock1>{_EN_CLOCK})\s*(?:{_zone_group('zone1')})?\s*,?\s*(?:on\s+)?)?"
     r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
     rf"(?P<date>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
     r"|\d{4}-\d{1,2}-\d{1,2})(?:\b|(?=T\d))"
-    rf"(?:\s*,?\s*(?:at\s+|T)?(?P<clock2>{_EN_CLOCK})(?:\s*{_zone_group('zone2')})?|\s*{_zone_group('zone3')})?",
-    re.IGNORECASE,
+    rf"(?:\s*,?\s*(?:at\s+|T)?(?P<clock2>{_EN_CLOCK})(?:\s*{_zone_group('zone2')})?|\s*{_zone_group('zone3')})?"
 )
 _JA_CLOCK = r"(?:(?:午前|午後|AM|PM)\s*)?(?:\d{1,2}\s*(?::\s*\d{2}|時\s*(?:\d{1,2}\s*分|半)?)|正午)"
 # "2027年1月8日(金)15:00まで", "1月12日 正午まで", "2027/01/15 18:00迄", "1月9日 日本時間15時まで"
-_JA_DATE = re.compile(
+_JA_DATE = (
     r"(?P<date>(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}\s*[/-]\s*\d{1,2}\s*[/-]\s*\d{1,2})"
     r"\s*(?:\([^)]{1,3}\)\s*)?"
     rf"(?:{_zone_group('zone1')}\s*)?"
@@ -233,22 +231,33 @@ JA_NOT = (
 )
 
 
-def _joined(patterns: tuple[str, ...], flags: int = 0) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
+def _any(patterns: tuple[str, ...]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns)
 
-
-_EN_ASK = _joined(EN_ASK, re.IGNORECASE)
-_EN_AMAZON_ASK = _joined(EN_ASK + EN_AMAZON_ASK, re.IGNORECASE)
-_EN_NOT = _joined(EN_NOT, re.IGNORECASE)
-_JA_ASK = _joined(JA_ASK)
-_JA_NOT = _joined(JA_NOT)
 
 # Where a sentence ends: 。！？!?; a period before a space and a capital or a line end (not
 # "a.m." / "p.m.", not "Jan. 14"), a blank line, and every line quoted with ">".
-_SENTENCE_END = re.compile(
-    r"[。！？!?;；]|(?<![AaPp]\.[Mm])\.(?=\s+[A-Z\"'\[]|[ \t]*(?:\n|$))|\n[ \t]*\n|^[ \t]*>.*$",
-    re.MULTILINE,
+_SENTENCE_END = (
+    r"[。！？!?;；]|(?<![AaPp]\.[Mm])\.(?=\s+[A-Z\"'\[]|[ \t]*(?:\n|$))|\n[ \t]*\n|^[ \t]*>.*$"
 )
+
+#: the costly patterns, compiled on first use: a check with nothing new to key needs none
+_SOURCES: dict[str, tuple[str, int]] = {
+    "en_date": (_EN_DATE, re.IGNORECASE),
+    "ja_date": (_JA_DATE, 0),
+    "en_ask": (_any(EN_ASK), re.IGNORECASE),
+    "en_amazon_ask": (_any(EN_ASK + EN_AMAZON_ASK), re.IGNORECASE),
+    "en_not": (_any(EN_NOT), re.IGNORECASE),
+    "ja_ask": (_any(JA_ASK), 0),
+    "ja_not": (_any(JA_NOT), 0),
+    "sentence_end": (_SENTENCE_END, re.MULTILINE),
+}
+
+
+@cache
+def _pattern(name: str) -> re.Pattern[str]:
+    source, flags = _SOURCES[name]
+    return re.compile(source, flags)
 
 
 class _Sentences:
@@ -257,7 +266,7 @@ class _Sentences:
     def __init__(self, text: str) -> None:
         self.text = text
         self.cut = _quote_start(text)
-        marks = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text, 0, self.cut)]
+        marks = [(m.start(), m.end()) for m in _pattern("sentence_end").finditer(text, 0, self.cut)]
         self.starts = [s for s, _ in marks]
         self.ends = [e for _, e in marks]
 
@@ -277,6 +286,8 @@ def _quote_start(text: str) -> int:
     """Where the quoted original starts ("On … wrote:", "2026年11月19日 … :"): nothing below it
     is this message's. A line stating a deadline that ends in a colon ("…までに以下をご提出
     ください：") announces a list; it is not a quote header."""
+    from hygiene.mail.quoting import QUOTE_HEADER
+
     for m in QUOTE_HEADER.finditer(text):
         if not any(word in m.group(0) for word in ("まで", "迄", "以内")):
             return m.start()
@@ -286,9 +297,9 @@ def _quote_start(text: str) -> int:
 def _asks(sentence: str, start: int, end: int, *, japanese: bool, amazon: bool) -> bool:
     """Whether ``sentence`` asks the seller to act by the deadline at sentence[start:end]."""
     if japanese:
-        ask, not_ = _JA_ASK, _JA_NOT
+        ask, not_ = _pattern("ja_ask"), _pattern("ja_not")
     else:
-        ask, not_ = (_EN_AMAZON_ASK if amazon else _EN_ASK), _EN_NOT
+        ask, not_ = _pattern("en_amazon_ask" if amazon else "en_ask"), _pattern("en_not")
     # (where, asks); at the same place a "not" phrase wins.
     hits = [(m.start(), False) for m in not_.finditer(sentence)] + [(m.start(), True) for m in ask.finditer(sentence)]
     before = max((h for h in hits if h[0] < start), key=lambda h: (h[0], not h[1]), default=None)
@@ -316,12 +327,12 @@ def _candidates(text: str) -> Iterator[tuple[re.Match[str], str]]:
     if "以内" in text or "内に" in text:
         yield from ((m, "ja_span") for m in _JA_SPAN.finditer(text))
     if "まで" in text or "迄" in text:
-        yield from ((m, "ja_date") for m in _JA_DATE.finditer(text))
+        yield from ((m, "ja_date") for m in _pattern("ja_date").finditer(text))
     lowered = text.lower()
     if "within" in lowered:
         yield from ((m, "en_span") for m in _EN_SPAN.finditer(text))
     if any(word in lowered for word in ("by", "before", "until", "till", "later than")):
-        yield from ((m, "en_date") for m in _EN_DATE.finditer(text))
+        yield from ((m, "en_date") for m in _pattern("en_date").finditer(text))
 
 
 def _span_at(m: re.Match[str], kind: str, received_at: datetime, tz: tzinfo) -> datetime | None:
