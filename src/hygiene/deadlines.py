@@ -1,11 +1,12 @@
 """Deadlines: when a message needing a reply is due, when it turns critical, and its state.
 
 Each category has two deadlines counted from ``received_at`` (config ``[deadlines.<category>]``,
-defaults 24 h due and 48 h critical). A message may state a deadline of its own ("72時間以内",
-"within 24 hours", "by November 30, 2026", "2026年11月30日までに"); each of the two deadlines
-becomes the stated one where that is earlier. Relative spans are read by the patterns below;
-absolute dates by dateparser, imported only when a text holds something date-like (it is slow
-to load).
+defaults 24 h due and 48 h critical). A message may state a deadline of its own ("72時間以内に
+ご返信ください", "please respond within 24 hours", "by January 9, 2027 5:00 PM PST",
+"2027年1月8日（金）15:00までに"); each of the two deadlines becomes the stated one where that is
+earlier. A span or date counts only in a sentence asking the seller to act, outside quoted text
+(``_asks``). Relative spans, times and zones are read by the patterns below; English dates by
+dateparser, imported only for a date in such a sentence (it is slow to load).
 
 The stated deadline is a fact about the text, so reply matching reads it once per message and
 stores it (``messages.stated_deadline_at`` / ``stated_deadline_text``); the due and critical
