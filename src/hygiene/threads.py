@@ -224,7 +224,9 @@ def _deadline_for(tz: tzinfo | None) -> Any:
     def find(row: Any) -> tuple[datetime, str] | None:
         if row.direction != "inbound" or not row.needs_reply:
             return None
-        found = stated_deadline(f"{row.subject or ''}\n{row.body_text or ''}", row.received_at, tz)
+        # A blank line: the subject is a sentence of its own.
+        text = f"{row.subject or ''}\n\n{row.body_text or ''}"
+        found = stated_deadline(text, row.received_at, tz, category=row.category)
         return (found.at, found.text) if found else None
 
     return find

@@ -140,3 +140,68 @@ def test_a_failed_poll_is_reported_and_check_goes_on(mailbox: Dovecot, imap_conf
     assert result.exit_code == 3  # still late, from what the database holds
     assert "poll jp: jp: cannot connect" in result.stderr and "checking what the database has" in result.stderr
     assert "至急ご確認ください" in result.stdout
+
+
+def test_stated_deadlines_to_the_minute_and_only_when_asked(mailbox: Dovecot, imap_config: Path) -> None:
+    """Issue 10, items 1-2: a stated time and zone count to the minute; a span that asks the
+    seller nothing (a buyer quoting the shop's promise, Amazon's own timing, a quoted original)
+    leaves the defaults."""
+    imap_config.write_text('timezone = "Asia/Tokyo"\n' + imap_config.read_text())
+    me = mailbox.user
+    support_en = "seller-support@amazon.com"
+    inbox = [
+        eml(PERF, me, "出品停止の予告", "2026年11月20日（金）14:30までに、改善計画書をご提出ください。", mid="d1@a", hours_ago=10),
+        eml("account-health@amazon.com", me, "Policy warning", "Please submit your appeal by November 19, 2026 5:00 PM PST.", mid="d2@a", hours_ago=5),
+        eml(SUPPORT, me, "ケースID: 12345678901 請求書", "Please provide the invoice no later than 5:00 p.m. (JST) on Nov 25.", mid="d3@a", hours_ago=2),
+        eml(buyer(11), me, "再送のお願い", "2026/11/21 10:00迄にご返信ください。", mid="d4@a", hours_ago=20),
+        # none of these asks the seller to act by the time it names
+        eml(buyer(12), me, "まだ届きません", "商品ページに2時間以内に発送と書いてありましたが、まだ届いていません。\nご確認ください。", mid="n1@a", hours_ago=3),
+        eml(buyer(13), me, "Where is my order", "You said ships within 2 hours, but nothing has arrived. Please reply.", mid="n2@a", hours_ago=3),
+        eml(SUPPORT, me, "ケースID: 22345678901 受付", "通常2時間以内にご連絡いたします。\nWe will respond within 2 hours.", mid="n3@a", hours_ago=3),
+        eml(
+            support_en, me, "Case ID: 32345678901 follow-up",
+            "Thank you, we are looking into it. Please confirm the order ID.\n\n"
+            "On Wed, Nov 18, 2026 at 10:00 AM Amazon <seller-support@amazon.com> wrote:\nPlease respond within 2 hours.",
+            mid="n4@a", hours_ago=3,
+        ),
+        eml(
+            SUPPORT, me, "ケースID: 42345678901 について",
+            "ご連絡ありがとうございます。引き続き確認いたします。\n\n"
+            "2026年11月18日(水) 10:00 Amazon <seller-support@amazon.co.jp>:\n2時間以内にご返信ください。",
+            mid="n5@a", hours_ago=3,
+        ),
+    ]
+    for data in inbox:
+        mailbox.append("INBOX", data)
+
+    result = check("--json")
+    assert result.exit_code == 0, result.output + result.stderr
+    got = {i["subject"]: (i["due_at"], i["critical_at"], i["deadline_source"], i["state"]) for i in json.loads(result.stdout)["items"]}
+    assert got == {
+        "出品停止の予告": (
+            "2026-11-20T05:30:00+00:00", "2026-11-20T05:30:00+00:00", "stated: 2026年11月20日(金)14:30まで", "due_soon",
+        ),
+        "Policy warning": (
+            "2026-11-20T01:00:00+00:00", "2026-11-20T01:00:00+00:00", "stated: by November 19, 2026 5:00 PM PST", "due_soon",
+        ),
+        # later than the defaults: the defaults stay, and say so
+        "ケースID: 12345678901 請求書": (
+            "2026-11-20T22:00:00+00:00", "2026-11-21T22:00:00+00:00",
+            "default 24 h / 48 h (seller_support); stated no later than 5:00 p.m. (JST) on Nov 25 is later", "pending",
+        ),
+        # between the two: due stays, critical is the stated 10:00 JST
+        "再送のお願い": (
+            "2026-11-20T04:00:00+00:00", "2026-11-21T01:00:00+00:00", "default 24 h (buyer), critical stated: 2026/11/21 10:00迄", "due_soon",
+        ),
+        "まだ届きません": ("2026-11-20T21:00:00+00:00", "2026-11-21T21:00:00+00:00", "default 24 h / 48 h (buyer)", "pending"),
+        "Where is my order": ("2026-11-20T21:00:00+00:00", "2026-11-21T21:00:00+00:00", "default 24 h / 48 h (buyer)", "pending"),
+        "ケースID: 22345678901 受付": (
+            "2026-11-20T21:00:00+00:00", "2026-11-21T21:00:00+00:00", "default 24 h / 48 h (seller_support)", "pending",
+        ),
+        "Case ID: 32345678901 follow-up": (
+            "2026-11-20T21:00:00+00:00", "2026-11-21T21:00:00+00:00", "default 24 h / 48 h (seller_support)", "pending",
+        ),
+        "ケースID: 42345678901 について": (
+            "2026-11-20T21:00:00+00:00", "2026-11-21T21:00:00+00:00", "default 24 h / 48 h (seller_support)", "pending",
+        ),
+    }

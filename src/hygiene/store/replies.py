@@ -55,6 +55,7 @@ def key_new_messages(
         Message.account,
         Message.direction,
         Message.needs_reply,
+        Message.category,
         Message.auto_reply,
         Message.message_id,
         Message.in_reply_to,
