@@ -400,3 +400,43 @@ def test_mail_to_seller_support_about_an_order_answers_seller_support_not_the_bu
     engine, _ = box.load(sqlite_url)
     assert reply_of(engine, case) == ("mail", "references", r)
     assert reply_of(engine, q) == (None, None, None)
+
+
+# --------------------------------------------------------------------------- template auto-replies
+
+
+def test_a_template_auto_reply_without_headers_never_counts(tmp_path: Path, sqlite_url: str) -> None:
+    """A shop's 受付のお知らせ sent at once, with no Auto-Submitted header: the response time
+    runs to the real reply after it."""
+    box = Mailbox(tmp_path / "mail")
+    ja = box.inbound(BUYER, "返品について", hours_ago=30)
+    box.outbound(BUYER, "【自動返信】お問い合わせありがとうございます", hours_ago=29.99, in_reply_to=ja,
+                 body="山田様\n本メールは自動送信です。担当者より改めてご連絡いたします。")
+    en = box.inbound(BUYER2, "Item arrived damaged", hours_ago=30)
+    box.outbound(BUYER2, "Re: Item arrived damaged", hours_ago=29.99, in_reply_to=en,
+                 body="This is an automated response: we received your message.")
+    engine, stats = box.load(sqlite_url)
+    assert reply_of(engine, ja) == reply_of(engine, en) == (None, None, None)
+    assert stats.replied == 0
+    r = box.outbound(BUYER, "Re: 返品について", hours_ago=20, in_reply_to=ja, body="ご返品を承りました。")
+    engine, _ = box.load(sqlite_url)
+    assert reply_of(engine, ja) == ("mail", "references", r)
+    assert by_message_id(engine)[ja].response_seconds == 10 * 3600
+    assert reply_of(engine, en) == (None, None, None)
+
+
+def test_auto_reply_patterns_from_the_config(tmp_path: Path, sqlite_url: str) -> None:
+    import tomllib
+
+    from hygiene.config import parse_config
+
+    config = parse_config(tomllib.loads('[replies]\nauto_reply_subjects = ["^受付のお知らせ"]\n'), tmp_path / "c.toml")
+    box = Mailbox(tmp_path / "mail")
+    q = box.inbound(BUYER, "在庫について", hours_ago=30)
+    box.outbound(BUYER, "受付のお知らせ", hours_ago=29.9, in_reply_to=q)
+    engine, _ = box.load(sqlite_url, config)
+    assert reply_of(engine, q) == (None, None, None)
+    assert by_message_id(engine)[q].replied_at is None
+    # The same mail without those patterns: the shop's 受付のお知らせ is taken for a reply.
+    plain, _ = box.load(f"sqlite:///{tmp_path / 'defaults.db'}")
+    assert reply_of(plain, q)[0] == "mail"
