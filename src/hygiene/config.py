@@ -219,6 +219,15 @@ class ToneConfig:
 
 
 @dataclass(frozen=True)
+class RepliesConfig:
+    """Auto-replies recognised by their words, added to the defaults in
+    :data:`hygiene.mail.parse.AUTO_REPLY_SUBJECTS` / ``AUTO_REPLY_BODIES`` (regular expressions)."""
+
+    auto_reply_subjects: tuple[str, ...] = ()
+    auto_reply_bodies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     database: DatabaseConfig
@@ -234,6 +243,7 @@ class Config:
     #: an account whose last successful sync is older than this is flagged by check / status
     stale_after_hours: float = 24.0
     tone: ToneConfig = field(default_factory=ToneConfig)
+    replies: RepliesConfig = field(default_factory=RepliesConfig)
 
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:
@@ -371,6 +381,7 @@ TOP_KEYS = (
     "deadlines",
     "poll",
     "tone",
+    "replies",
 )
 ACCOUNT_KEYS = (
     "name",
@@ -489,6 +500,14 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             allow=tt.get_str_list("allow") or (),
         )
 
+    replies = RepliesConfig()
+    if (rt := top.get_table("replies")) is not None:
+        rt.check_known(("auto_reply_subjects", "auto_reply_bodies"))
+        replies = RepliesConfig(
+            auto_reply_subjects=_patterns(rt, "auto_reply_subjects"),
+            auto_reply_bodies=_patterns(rt, "auto_reply_bodies"),
+        )
+
     return Config(
         path=path,
         database=DatabaseConfig(url=db_url, keep_raw=keep_raw),
@@ -503,7 +522,22 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         batch_size=batch_size,
         stale_after_hours=stale_after_hours,
         tone=tone,
+        replies=replies,
     )
+
+
+def _patterns(t: _Table, name: str) -> tuple[str, ...]:
+    """A list of regular expressions, each compiled here so a bad one is one line now, not a
+    crash in a parse worker later; an empty one would match every message."""
+    patterns = t.get_str_list(name) or ()
+    for i, pattern in enumerate(patterns):
+        if not pattern.strip():
+            raise t.error(f"{name}[{i}]", "must not be empty (it would match every message)")
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise t.error(f"{name}[{i}]", f"invalid regular expression {pattern!r}: {exc}") from None
+    return patterns
 
 
 def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:

@@ -6,15 +6,23 @@ to it, found by these rules (strongest first):
 ``references``  the reply's In-Reply-To / References name the message's Message-ID;
 ``case_id`` / ``order_id``
                 the same Amazon case ID (ケースID / Case ID, 10+ digits) or order ID
-                (``\\d{3}-\\d{7}-\\d{7}``) in subject or body, sent later to the same counterpart;
-``subject``     the same normalised subject, sent later to the same counterpart within 14 days.
+                (``\\d{3}-\\d{7}-\\d{7}``) in subject or body, sent later;
+``subject``     the same normalised subject, sent later within 14 days.
+
+Every rule needs the counterpart (the sender of the message answered: the buyer's relay
+address, Seller Support's address) among the reply's To/Cc: mail programs keep In-Reply-To /
+References when the seller writes to someone else from a message, and mail to Seller Support
+about a buyer's order answers Seller Support, not the buyer. A forward (subject opening with
+Fwd:/FW:/転送:/[転送], see ``is_forward``) answers nothing, whoever it goes to.
 
 When several outbound messages match, the earliest one is the reply (that is the response
 time Amazon sees); on a tie the stronger rule is recorded. The server's \\Answered flag counts
 too (time: when a poll first saw it), as does the seller's manual mark (``hygiene replied``).
 A reply also answers the earlier unanswered messages from the same counterpart in the same
 thread (rule ``thread``); a message that arrives after a reply starts a new clock, because only
-replies sent after it can answer it. Auto-replies never count: they get no keys at all.
+replies sent after it can answer it. Auto-replies (headers, or a template's subject or opening
+lines: see ``hygiene.mail.parse.AUTO_REPLY_SUBJECTS``) and forwards never count: they get no
+keys at all.
 
 How it stays fast: every message is keyed once (``thread_keys`` rows: Message-IDs, case and
 order IDs and the normalised subject, each joined with the counterpart address), and matching
@@ -42,7 +50,13 @@ RULE_OF_KIND = {"mid": "references", "case": "case_id", "order": "order_id", "su
 RULE_RANK = {"references": 0, "case_id": 1, "order_id": 2, "subject": 3}
 MAX_KEY = 380
 
-_PREFIX = re.compile(r"^\s*(?:re|fwd?|fw|aw|wg|sv|返信|転送|回复|答复)\s*(?:\[\d+\]|\(\d+\))?\s*:\s*", re.IGNORECASE)
+#: What mail programs put before a subject: replies (re, German aw, Nordic sv) and forwards
+#: (fwd, fw, German wg); also "[転送]" / "【転送】" as Japanese mailers write it.
+_REPLY_WORDS = r"re|aw|sv|返信|回复|答复"
+_FORWARD_WORDS = r"fwd?|wg|転送|转发"
+_COUNT = r"\s*(?:\[\d+\]|\(\d+\))?\s*"
+_PREFIX = re.compile(rf"^\s*(?:{_REPLY_WORDS}|{_FORWARD_WORDS}){_COUNT}:\s*|^\s*[\[【](?:{_FORWARD_WORDS})[\]】]\s*", re.IGNORECASE)
+_FORWARD = re.compile(rf"^\s*(?:(?:{_FORWARD_WORDS}){_COUNT}:|[\[【](?:{_FORWARD_WORDS})[\]】])", re.IGNORECASE)
 _TAG = re.compile(r"^\s*\[(?:ext|external|外部)\]\s*", re.IGNORECASE)
 _CASE = re.compile(r"(?:ケース|case)\s*(?:id|番号|number|no\.?|#)?\s*[:#]?\s*(\d{10,})", re.IGNORECASE)
 _ORDER = re.compile(r"(?<!\d)(\d{3}-\d{7}-\d{7})(?!\d)")
@@ -59,6 +73,20 @@ def normalize_subject(subject: str | None) -> str:
             break
         text = stripped
     return " ".join(text.split()).casefold()
+
+
+def is_forward(subject: str | None) -> bool:
+    """Whether the subject says "forward": Fwd:/FW:/WG:/転送: or [転送]/【転送】 as its outermost
+    prefix ([EXT]-style tags skipped). The outermost prefix is what the sender's mail program
+    added last: "Re: Fwd: 発送通知" answers a forwarded message (a buyer forwarding Amazon's
+    notice) and is a reply; "Fwd: Re: ご質問" passes a conversation on and answers nothing."""
+    text = unicodedata.normalize("NFKC", subject or "")
+    while True:
+        stripped = _TAG.sub("", text)
+        if stripped == text:
+            break
+        text = stripped
+    return bool(_FORWARD.match(text))
 
 
 def case_ids(text: str) -> set[str]:
@@ -100,21 +128,27 @@ def thread_keys(
     body_text: str | None,
     auto_reply: bool = False,
 ) -> list[tuple[str, str]]:
-    """The (kind, key) pairs a message is matched on. Auto-replies get none (never count)."""
-    if direction == "outbound" and auto_reply:
+    """The (kind, key) pairs a message is matched on, each joined with the counterpart: the
+    sender of an inbound message, each To/Cc recipient of an outbound one (so a reply counts
+    only when it went to whom it answers). Auto-replies and forwards get none (never count)."""
+    if direction == "outbound" and (auto_reply or is_forward(subject)):
         return []
     keys: list[tuple[str, str]] = []
     if direction == "inbound":
-        keys += [("mid", f"mid:{m}") for m in message_ids(message_id)]
-        # What an inbound message refers to ties it to its thread (see answered_thread).
-        keys += [("tref", f"mid:{m}") for m in message_ids(in_reply_to) + message_ids(references)]
         counterparts = _addresses(from_addr)
+        own, refs = message_ids(message_id), message_ids(in_reply_to) + message_ids(references)
     else:
-        keys += [("mid", f"mid:{m}") for m in message_ids(in_reply_to) + message_ids(references)]
         counterparts = _addresses(to_addrs, cc_addrs)
+        own, refs = [], message_ids(in_reply_to) + message_ids(references)
     text = f"{subject or ''}\n{(body_text or '')[:20_000]}"
     subject_key = normalize_subject(subject)
     for addr in counterparts:
+        if direction == "inbound":
+            keys += [("mid", f"mid:{m}|{addr}") for m in own]
+            # What an inbound message refers to ties it to its thread (see answer_thread_siblings).
+            keys += [("tref", f"mid:{m}|{addr}") for m in refs]
+        else:
+            keys += [("mid", f"mid:{m}|{addr}") for m in refs]
         keys += [("case", f"case:{c}|{addr}") for c in sorted(case_ids(text))]
         keys += [("order", f"order:{o}|{addr}") for o in sorted(order_ids(text))]
         if subject_key:

@@ -205,3 +205,74 @@ def test_stated_deadlines_to_the_minute_and_only_when_asked(mailbox: Dovecot, im
             "2026-11-20T21:00:00+00:00", "2026-11-21T21:00:00+00:00", "default 24 h / 48 h (seller_support)", "pending",
         ),
     }
+
+
+def test_forwards_template_auto_replies_and_mail_to_seller_support_are_no_replies(mailbox: Dovecot, imap_config: Path) -> None:
+    """Issue 10 items 3 and 4 through a real poll: a forward (kept in the thread by
+    In-Reply-To) leaves its message waiting; a 【自動返信】 template without headers does not
+    stop the clock, the real reply after it does; mail to Seller Support about a buyer's order
+    answers Seller Support, not the buyer."""
+    from datetime import datetime, timedelta
+
+    from tests.integration.test_poll import NOW
+
+    me = mailbox.user
+    order = "503-7654321-1234567"
+    for data in (
+        eml(buyer(21), me, "商品の在庫について", mid="fwd-ja@a", hours_ago=10),
+        eml(buyer(22), me, "Where is my order?", mid="fwd-en@a", hours_ago=20),
+        eml(buyer(23), me, "返品について", mid="tpl-ja@a", hours_ago=30),
+        eml(buyer(24), me, "Item arrived damaged", mid="tpl-en@a", hours_ago=30),
+        eml(buyer(25), me, f"注文 {order} について", f"注文 {order} が届きません。", mid="ss-buyer@a", hours_ago=20),
+        eml(SUPPORT, me, "ケースID: 22222222222 のご連絡", f"ケースID: 22222222222\n注文 {order} について確認しています。", mid="ss-case@a", hours_ago=20),
+    ):
+        mailbox.append("INBOX", data)
+    thread = "In-Reply-To: <{0}>\r\nReferences: <{0}>\r\n".format
+    for data in (
+        # forwarded to Seller Support, and "forwarded" to the buyer: the thread headers kept
+        eml(me, SUPPORT, "Fwd: 商品の在庫について", "在庫の確認をお願いします。", mid="f1@shop", hours_ago=9, extra=thread("fwd-ja@a")),
+        eml(me, buyer(22), "FW: Where is my order?", "See below.", mid="f2@shop", hours_ago=19, extra=thread("fwd-en@a")),
+        # the shop's templates, no Auto-Submitted header; a real reply follows the Japanese one
+        eml(me, buyer(23), "【自動返信】お問い合わせありがとうございます", "山田様\n本メールは自動送信です。", mid="t1@shop", hours_ago=29.99, extra=thread("tpl-ja@a")),
+        eml(me, buyer(23), "Re: 返品について", "ご返品を承りました。", mid="r1@shop", hours_ago=5, extra=thread("tpl-ja@a")),
+        eml(me, buyer(24), "(Auto Reply) Thank you for contacting us", "This is an automatic reply.", mid="t2@shop", hours_ago=29.99, extra=thread("tpl-en@a")),
+        # written from both messages, sent to Seller Support only
+        eml(me, SUPPORT, "Re: ケースID: 22222222222 のご連絡", f"注文番号 {order} の件、ケースID 22222222222", mid="s1@shop", hours_ago=18,
+            extra="In-Reply-To: <ss-case@a>\r\nReferences: <ss-buyer@a> <ss-case@a>\r\n"),
+    ):
+        mailbox.append("Sent", data, flags=["\\Seen"])
+
+    result = check("--json")
+    assert result.exit_code == 3, result.output + result.stderr
+    items = {i["subject"]: i for i in json.loads(result.stdout)["items"]}
+
+    def at(hours: float) -> datetime:
+        return NOW + timedelta(hours=hours)
+
+    expected = {  # subject: (state, due, critical), from each message's arrival + 24 h / 48 h
+        "商品の在庫について": ("pending", at(14), at(38)),
+        "Where is my order?": ("due_soon", at(4), at(28)),
+        "Item arrived damaged": ("late", at(-6), at(18)),
+        f"注文 {order} について": ("due_soon", at(4), at(28)),
+    }
+    got = {
+        s: (i["state"], datetime.fromisoformat(i["due_at"]), datetime.fromisoformat(i["critical_at"]))
+        for s, i in items.items()
+    }
+    assert got == expected
+
+    from sqlalchemy import select
+
+    from hygiene.config import load_config
+    from hygiene.store.db import open_database
+    from hygiene.store.models import Message
+
+    engine = open_database(load_config(imap_config).database.url)
+    with engine.connect() as conn:
+        rows = {r.message_id: r for r in conn.execute(select(Message))}
+    engine.dispose()
+    answered = rows["<tpl-ja@a>"]
+    assert answered.reply_message_id == rows["<r1@shop>"].id and answered.response_seconds == 25 * 3600
+    assert rows["<t1@shop>"].auto_reply and rows["<t2@shop>"].auto_reply and not rows["<r1@shop>"].auto_reply
+    support = rows["<ss-case@a>"]
+    assert (support.reply_message_id, support.reply_rule) == (rows["<s1@shop>"].id, "references")

@@ -208,3 +208,26 @@ def test_password_command_timeout_is_one_line_without_output(tmp_path: Path, mon
         account.password()
     message = str(info.value)
     assert "did not finish within 0.5 s" in message and "out\n" not in message and "\n" not in message
+
+
+def test_replies_auto_reply_patterns(tmp_path: Path) -> None:
+    text = GOOD + '\n[replies]\nauto_reply_subjects = ["^受付のお知らせ"]\nauto_reply_bodies = "ご注文ありがとうございます。自動配信"\n'
+    config = load_config(write(tmp_path, text))
+    assert config.replies.auto_reply_subjects == ("^受付のお知らせ",)
+    assert config.replies.auto_reply_bodies == ("ご注文ありがとうございます。自動配信",)
+    assert load_config(write(tmp_path, GOOD)).replies.auto_reply_subjects == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[replies]\nauto_reply_subjects = ["ok", "("]\n', "replies.auto_reply_subjects[1]: invalid regular expression '('"),
+        ('[replies]\nauto_reply_bodies = [""]\n', "replies.auto_reply_bodies[0]: must not be empty"),
+        ("[replies]\nauto_reply_bodies = [1]\n", "replies.auto_reply_bodies: must be a string or a list of strings"),
+        ('[replies]\nauto_reply_subject = ["x"]\n', "replies.auto_reply_subject: unknown key"),
+    ],
+)
+def test_bad_replies_patterns_are_one_line(tmp_path: Path, text: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, GOOD + "\n" + text))
+    assert fragment in str(info.value) and "\n" not in str(info.value)

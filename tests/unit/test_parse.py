@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from email.header import Header
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -122,6 +123,59 @@ def test_auto_replies() -> None:
     assert parse_message("Subject: 自動返信: お問い合わせ\r\n\r\nb".encode()).auto_reply
     assert not parse_message(b"Auto-Submitted: no\r\nSubject: Out of stock?\r\n\r\nb").auto_reply
     assert not parse_message("Subject: 不在票が入っていました\r\n\r\nb".encode()).auto_reply
+
+
+def _plain(subject: str, body: str) -> bytes:
+    return f"Subject: {subject}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("【自動返信】お問い合わせありがとうございます", "お問い合わせを受け付けました。"),
+        ("[自動返信] お問い合わせ受付のお知らせ", "担当者よりご連絡いたします。"),
+        ("［自動返信］お問い合わせ受付", "x"),
+        ("自動送信メール：お問い合わせ受付のお知らせ", "x"),
+        ("お問い合わせ受付のお知らせ（自動送信メール）", "x"),
+        ("(Auto Reply) Thank you for contacting us", "We will get back to you."),
+        ("Automatic reply: Where is my order?", "x"),
+        ("Auto-Reply: Where is my order?", "x"),
+        ("お問い合わせ受付のお知らせ", "山田 太郎 様\n\nお問い合わせありがとうございます。\n※本メールは自動送信です。"),
+        ("受付のお知らせ", "このメールは自動で送信されています。"),
+        ("受付のお知らせ", "このメールは送信専用アドレスから自動送信しております。"),
+        ("Thank you for your message", "Hello,\n\nThis is an automated response to confirm we received it."),
+        ("Re: Where is my order?", "This is an automatic reply. We will answer within 24 hours."),
+    ],
+)
+def test_template_auto_replies_without_headers(subject: str, body: str) -> None:
+    assert parse_message(_plain(subject, body)).auto_reply
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        # a real reply to a buyer who answered the shop's auto-reply
+        ("Re: 【自動返信】お問い合わせありがとうございます", "ご連絡ありがとうございます。発送いたしました。"),
+        ("Re: お問い合わせ受付のお知らせ（自動送信メール）", "ご連絡ありがとうございます。"),
+        ("Re: 自動送信メールが届きません", "再送いたしました。"),
+        # the words quoted, or far below the opening, are not the message speaking of itself
+        ("Re: ご質問", "ご連絡ありがとうございます。\n\n> 本メールは自動送信です。"),
+        ("Re: ご質問", "1\n2\n3\n4\n5\n6\nこのメールは自動で送信されています。"),
+        ("Re: Question", "Sorry, the automatic reply you got was wrong. Here is the answer."),
+    ],
+)
+def test_real_replies_are_not_template_auto_replies(subject: str, body: str) -> None:
+    assert not parse_message(_plain(subject, body)).auto_reply
+
+
+def test_extra_auto_reply_patterns_add_to_the_defaults() -> None:
+    from hygiene.mail.parse import auto_reply_text
+
+    assert not auto_reply_text().matches("受付のお知らせ", "お問い合わせありがとうございます。")
+    extended = auto_reply_text(("^受付のお知らせ",), ("^ご注文ありがとうございます。自動配信",))
+    assert extended.matches("受付のお知らせ", "")
+    assert extended.matches("x", "山田様\nご注文ありがとうございます。自動配信です")
+    assert extended.matches("【自動返信】x", "")  # the defaults stay
 
 
 def test_garbage_and_huge_input_never_raise() -> None:

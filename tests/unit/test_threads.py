@@ -20,6 +20,7 @@ from hygiene.store.models import Message
 from hygiene.threads import (
     MatchStats,
     case_ids,
+    is_forward,
     match_replies,
     message_ids,
     normalize_subject,
@@ -86,10 +87,10 @@ class Mailbox:
         body: str = "いつもお世話になっております。ご連絡ありがとうございます。",
         in_reply_to: str | None = None,
         auto: bool = False,
+        headers: str = "",
     ) -> str:
         self.n += 1
         mid = f"out{self.n}@shop.example"
-        headers = ""
         if in_reply_to:
             headers += f"In-Reply-To: <{in_reply_to}>\r\nReferences: <{in_reply_to}>\r\n"
         if auto:
@@ -152,7 +153,9 @@ def test_message_ids_and_keys_carry_the_counterpart() -> None:
         subject="Re: 注文 250-1234567-7654321",
         body_text="",
     )
-    assert ("mid", "mid:a@x") in keys and ("mid", "mid:p@x") in keys
+    # Message-IDs too are tied to each recipient: a reference alone does not say whom it answers.
+    assert ("mid", f"mid:a@x|{BUYER}") in keys and ("mid", f"mid:p@x|{BUYER2}") in keys
+    assert not any(key.startswith("mid:") and "|" not in key for _, key in keys)
     assert ("order", f"order:250-1234567-7654321|{BUYER2}") in keys
     assert ("subj", f"subj:注文 250-1234567-7654321|{BUYER}") in keys
     auto = thread_keys(
@@ -160,6 +163,26 @@ def test_message_ids_and_keys_carry_the_counterpart() -> None:
         to_addrs=BUYER, cc_addrs=None, subject="Re: x", body_text="", auto_reply=True,
     )
     assert auto == []
+    forward = thread_keys(
+        direction="outbound", message_id=None, in_reply_to="<a@x>", references=None, from_addr=SHOP,
+        to_addrs=BUYER, cc_addrs=None, subject="Fwd: x", body_text="250-1234567-7654321",
+    )
+    assert forward == []
+    inbound = thread_keys(
+        direction="inbound", message_id="<q@x>", in_reply_to="<a@x>", references=None, from_addr=BUYER,
+        to_addrs=SHOP, cc_addrs=None, subject="x", body_text="",
+    )
+    assert ("mid", f"mid:q@x|{BUYER}") in inbound and ("tref", f"mid:a@x|{BUYER}") in inbound
+
+
+def test_forward_subjects() -> None:
+    for subject in ("Fwd: ご質問", "FW: Where is my order?", "Fw: x", "転送: ご質問", "転送：ご質問", "[転送] ご質問",
+                    "［転送］ご質問", "【転送】ご質問", "[EXT] FW: x", "Fwd: Re: ご質問", "WG: Frage", "FWD[2]: x"):
+        assert is_forward(subject), subject
+    # The outermost prefix decides: a reply to a forwarded message is a reply.
+    for subject in ("Re: Fwd: 発送通知", "RE: FW: x", "返信: 転送: x", "Forwarding address", "Fwd without colon", "", None):
+        assert not is_forward(subject), subject
+    assert normalize_subject("[転送] Re: ご質問") == normalize_subject("【転送】ご質問") == "ご質問"
 
 
 # --------------------------------------------------------------------------- rules
@@ -317,3 +340,103 @@ def test_matching_twice_changes_nothing(tmp_path: Path, sqlite_url: str) -> None
     with engine.begin() as conn:
         second = match_replies(conn)
     assert first.keyed == 1 and second.keyed == 0 and second.replied == 0
+
+
+# --------------------------------------------------------------------------- forwards, recipients
+
+
+def test_a_forward_answers_nothing_even_with_in_reply_to(tmp_path: Path, sqlite_url: str) -> None:
+    """Mail programs keep In-Reply-To/References on forward; a forward still answers nothing,
+    also when it goes to the counterpart. The next real reply does."""
+    box = Mailbox(tmp_path / "mail")
+    ja = box.inbound(BUYER, "商品について", hours_ago=30, body="注文番号 250-1234567-7654321 の件です")
+    en = box.inbound(BUYER2, "Where is my order?", hours_ago=30)
+    box.outbound(BUYER, "Fwd: 商品について", hours_ago=29, in_reply_to=ja, body="注文番号 250-1234567-7654321 の件です")
+    box.outbound(BUYER, "[転送] 商品について", hours_ago=28, in_reply_to=ja)
+    box.outbound(BUYER2, "FW: Where is my order?", hours_ago=29, in_reply_to=en)
+    engine, stats = box.load(sqlite_url)
+    assert reply_of(engine, ja) == (None, None, None)
+    assert reply_of(engine, en) == (None, None, None)
+    assert stats.replied == 0
+    r = box.outbound(BUYER, "Re: 商品について", hours_ago=20)
+    engine, _ = box.load(sqlite_url)
+    assert reply_of(engine, ja) == ("mail", "subject", r)
+    assert by_message_id(engine)[ja].response_seconds == 10 * 3600
+
+
+def test_a_reply_to_a_forwarded_message_is_a_reply(tmp_path: Path, sqlite_url: str) -> None:
+    """The buyer forwards Amazon's notice; the seller's "Re: Fwd:" answers it."""
+    box = Mailbox(tmp_path / "mail")
+    q = box.inbound(BUYER, "Fwd: 発送のお知らせ", hours_ago=10, body="届いていません。")
+    r = box.outbound(BUYER, "Re: Fwd: 発送のお知らせ", hours_ago=8, in_reply_to=q)
+    engine, _ = box.load(sqlite_url)
+    assert reply_of(engine, q) == ("mail", "references", r)
+
+
+def test_in_reply_to_needs_the_counterpart_among_the_recipients(tmp_path: Path, sqlite_url: str) -> None:
+    """Written from the buyer's message to someone else (Seller Support here): the buyer is
+    not answered, whatever In-Reply-To, References and the subject say."""
+    box = Mailbox(tmp_path / "mail")
+    q = box.inbound(BUYER, "返品について", hours_ago=30)
+    box.outbound(SUPPORT, "Re: 返品について", hours_ago=25, in_reply_to=q, body="この購入者の返品について教えてください。")
+    engine, _ = box.load(sqlite_url)
+    assert reply_of(engine, q) == (None, None, None)
+    # In Cc the buyer is among the recipients: that is a reply.
+    r = box.outbound(SUPPORT, "Re: 返品について", hours_ago=20, in_reply_to=q, headers=f"Cc: {BUYER}\r\n")
+    engine, _ = box.load(sqlite_url)
+    assert reply_of(engine, q) == ("mail", "references", r)
+
+
+def test_mail_to_seller_support_about_an_order_answers_seller_support_not_the_buyer(tmp_path: Path, sqlite_url: str) -> None:
+    order = "250-1234567-7654321"
+    box = Mailbox(tmp_path / "mail")
+    q = box.inbound(BUYER, "Order question", hours_ago=30, body=f"Order {order} has not arrived.")
+    case = box.inbound(SUPPORT, "Your case ID: 12345678901", hours_ago=20, body=f"Case ID: 12345678901 about order {order}")
+    # The seller's mail program threads it under the buyer's message as well.
+    r = box.outbound(
+        SUPPORT, "Re: Order question", hours_ago=10, headers=f"In-Reply-To: <{case}>\r\nReferences: <{q}> <{case}>\r\n",
+        body=f"Order {order}: the buyer says it has not arrived. Case ID 12345678901",
+    )
+    engine, _ = box.load(sqlite_url)
+    assert reply_of(engine, case) == ("mail", "references", r)
+    assert reply_of(engine, q) == (None, None, None)
+
+
+# --------------------------------------------------------------------------- template auto-replies
+
+
+def test_a_template_auto_reply_without_headers_never_counts(tmp_path: Path, sqlite_url: str) -> None:
+    """A shop's 受付のお知らせ sent at once, with no Auto-Submitted header: the response time
+    runs to the real reply after it."""
+    box = Mailbox(tmp_path / "mail")
+    ja = box.inbound(BUYER, "返品について", hours_ago=30)
+    box.outbound(BUYER, "【自動返信】お問い合わせありがとうございます", hours_ago=29.99, in_reply_to=ja,
+                 body="山田様\n本メールは自動送信です。担当者より改めてご連絡いたします。")
+    en = box.inbound(BUYER2, "Item arrived damaged", hours_ago=30)
+    box.outbound(BUYER2, "Re: Item arrived damaged", hours_ago=29.99, in_reply_to=en,
+                 body="This is an automated response: we received your message.")
+    engine, stats = box.load(sqlite_url)
+    assert reply_of(engine, ja) == reply_of(engine, en) == (None, None, None)
+    assert stats.replied == 0
+    r = box.outbound(BUYER, "Re: 返品について", hours_ago=20, in_reply_to=ja, body="ご返品を承りました。")
+    engine, _ = box.load(sqlite_url)
+    assert reply_of(engine, ja) == ("mail", "references", r)
+    assert by_message_id(engine)[ja].response_seconds == 10 * 3600
+    assert reply_of(engine, en) == (None, None, None)
+
+
+def test_auto_reply_patterns_from_the_config(tmp_path: Path, sqlite_url: str) -> None:
+    import tomllib
+
+    from hygiene.config import parse_config
+
+    config = parse_config(tomllib.loads('[replies]\nauto_reply_subjects = ["^受付のお知らせ"]\n'), tmp_path / "c.toml")
+    box = Mailbox(tmp_path / "mail")
+    q = box.inbound(BUYER, "在庫について", hours_ago=30)
+    box.outbound(BUYER, "受付のお知らせ", hours_ago=29.9, in_reply_to=q)
+    engine, _ = box.load(sqlite_url, config)
+    assert reply_of(engine, q) == (None, None, None)
+    assert by_message_id(engine)[q].replied_at is None
+    # The same mail without those patterns: the shop's 受付のお知らせ is taken for a reply.
+    plain, _ = box.load(f"sqlite:///{tmp_path / 'defaults.db'}")
+    assert reply_of(plain, q)[0] == "mail"

@@ -14,7 +14,7 @@ from typing import Any
 
 from hygiene.classify import classify
 from hygiene.config import Config
-from hygiene.mail.parse import ParsedMessage, parse_message
+from hygiene.mail.parse import ParsedMessage, auto_reply_text, parse_message
 
 #: A Date header further in the future than this is a sender's broken clock, not a fact.
 MAX_CLOCK_SKEW = timedelta(days=1)
@@ -146,6 +146,11 @@ def build_row(
         return None, parsed
     flags, seen, answered = flag_state(raw.flags)
     internal = raw.internal_date.astimezone(UTC) if raw.internal_date else None
+    auto_reply = parsed.auto_reply
+    extra = config.replies
+    if not auto_reply and (extra.auto_reply_subjects or extra.auto_reply_bodies):
+        # The parser checked the default patterns; the seller's own ones need the config.
+        auto_reply = auto_reply_text(extra.auto_reply_subjects, extra.auto_reply_bodies).matches(parsed.subject, parsed.body_text)
     row: dict[str, Any] = {
         "account": account,
         "folder": raw.folder,
@@ -171,7 +176,7 @@ def build_row(
         "direction": kind.direction,
         "category": kind.category,
         "needs_reply": kind.needs_reply,
-        "auto_reply": parsed.auto_reply,
+        "auto_reply": auto_reply,
         "body_text": parsed.body_text,
         "size": len(raw.data),
         "parse_note": parsed.parse_note,
@@ -182,7 +187,7 @@ def build_row(
         "tone_verdict": None,
     }
     storable_row(row)
-    if kind.direction == "outbound" and not parsed.auto_reply:
+    if kind.direction == "outbound" and not auto_reply:
         row["tone_score"], row["tone_verdict"] = sent_tone(row["body_text"], config)
     return row, parsed
 

@@ -20,8 +20,10 @@ import base64
 import binascii
 import email
 import email.utils
+import functools
 import quopri
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
@@ -44,7 +46,8 @@ class ParsedMessage:
     #: the Date header in UTC, None when missing or unparseable
     date: datetime | None = None
     body_text: str = ""
-    #: Auto-Submitted (not "no"), X-Autoreply, Precedence: auto_reply, vacation responders
+    #: Auto-Submitted (not "no"), X-Autoreply, Precedence: auto_reply, or the words of a
+    #: vacation responder or shop template (AUTO_REPLY_SUBJECTS, AUTO_REPLY_BODIES)
     auto_reply: bool = False
     parse_notes: list[str] = field(default_factory=list)
 
@@ -480,14 +483,73 @@ def _finish(text: str, notes: list[str]) -> str:
     return text
 
 
-_VACATION_SUBJECT = re.compile(
-    r"^\s*(?:out of (?:the )?office|automatic reply|auto[- ]?reply|autoreply|vacation|away from|"
-    r"自動返信|自動応答|不在のお知らせ|不在通知|休暇のお知らせ)",
-    re.IGNORECASE,
+#: Auto-replies that say so only in their words (vacation responders, and the shop templates
+#: sent with no Auto-Submitted header: "受付のお知らせ" and the like). Regular expressions,
+#: searched case-insensitively in the NFKC-folded subject (full-width brackets and colons
+#: folded) and in the body's opening lines (see ``opening_lines``). The one list of them:
+#: ``[replies] auto_reply_subjects`` / ``auto_reply_bodies`` in the config add to it.
+AUTO_REPLY_SUBJECTS: tuple[str, ...] = (
+    # "Automatic reply: …" (Outlook), "Auto-Reply: …", vacation and out-of-office responders
+    r"^\s*(?:out of (?:the )?office|automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|vacation|away from)",
+    r"^\s*(?:自動返信|自動応答|自動送信メール|不在のお知らせ|不在通知|休暇のお知らせ)",
+    # 【自動返信】…, [自動返信], (Auto Reply), 【自動送信メール】 opening the subject
+    r"^\s*[\[【(<〈《]\s*(?:自動返信|自動応答|自動送信|auto[- ]?reply|automatic reply|auto[- ]?response|automated response)",
+    # "… (自動送信メール)" closing it, unless the seller is replying to such a message
+    r"^(?!\s*(?:re|返信)\s*:).*[\[【(]\s*(?:自動返信|自動送信|自動送信メール|auto[- ]?reply)\s*[\]】)]\s*$",
 )
+AUTO_REPLY_BODIES: tuple[str, ...] = (
+    # 本メールは自動送信…, このメールは自動で送信…, このメールは送信専用アドレスから自動送信…
+    r"(?:本|この)メールは[^。\n]{0,20}?自動(?:で|的に)?(?:送信|配信|返信)",
+    r"this is an? (?:automated|automatic|auto-generated) (?:response|reply|message)",
+    r"this (?:e-?mail|message) (?:was|is|has been) (?:sent|generated) automatically",
+    r"this (?:e-?mail|message) (?:was|is|has been) automatically (?:sent|generated)",
+)
+#: how many of the body's first non-empty, unquoted lines count as its opening
+OPENING_LINES = 5
 
 
-def _auto_reply(headers: _Headers, subject: str) -> bool:
+def opening_lines(body: str) -> str:
+    """The first OPENING_LINES non-empty lines that are not quoted ("> …"), NFKC-folded: where a
+    template says it was sent automatically (a real reply may quote one further down)."""
+    found: list[str] = []
+    for line in body[:4000].splitlines():
+        line = line.strip()
+        if line and not line.startswith((">", "＞")):
+            found.append(line)
+            if len(found) == OPENING_LINES:
+                break
+    return unicodedata.normalize("NFKC", "\n".join(found))
+
+
+@dataclass(frozen=True)
+class AutoReplyText:
+    """Compiled subject and body patterns of auto-replies (the defaults, plus any extra)."""
+
+    subjects: tuple[re.Pattern[str], ...]
+    bodies: tuple[re.Pattern[str], ...]
+
+    def matches(self, subject: str, body: str) -> bool:
+        folded = unicodedata.normalize("NFKC", subject)
+        if any(p.search(folded) for p in self.subjects):
+            return True
+        if not body:
+            return False
+        opening = opening_lines(body)
+        return any(p.search(opening) for p in self.bodies)
+
+
+@functools.lru_cache(maxsize=8)
+def auto_reply_text(extra_subjects: tuple[str, ...] = (), extra_bodies: tuple[str, ...] = ()) -> AutoReplyText:
+    """The defaults and ``extra_*`` (validated regular expressions from the config), compiled
+    once per process (parsing runs in worker processes)."""
+    flags = re.IGNORECASE | re.MULTILINE
+    return AutoReplyText(
+        tuple(re.compile(p, re.IGNORECASE) for p in (*AUTO_REPLY_SUBJECTS, *extra_subjects)),
+        tuple(re.compile(p, flags) for p in (*AUTO_REPLY_BODIES, *extra_bodies)),
+    )
+
+
+def _auto_reply(headers: _Headers, subject: str, body: str) -> bool:
     auto = (headers.first("auto-submitted") or "no").strip().lower()
     precedence = (headers.first("precedence") or "").strip().lower()
     return (
@@ -495,7 +557,7 @@ def _auto_reply(headers: _Headers, subject: str) -> bool:
         or headers.first("x-autoreply") is not None
         or headers.first("x-autorespond") is not None
         or precedence == "auto_reply"
-        or bool(_VACATION_SUBJECT.match(subject))
+        or auto_reply_text().matches(subject, body)
     )
 
 
@@ -553,12 +615,12 @@ def _parse(raw: bytes, *, with_body: bool) -> ParsedMessage:
     out.cc_addrs = [a for _, a in _addresses(headers, "Cc", notes) if a]
     out.subject = decode_header_value(headers.first("subject"), notes, "Subject")
     out.date = _date(headers, notes)
-    out.auto_reply = _auto_reply(headers, out.subject)
     if with_body:
         if msg is None:
             out.body_text = _single_body(headers, body, notes)
         else:
             out.body_text = _body(msg, notes, headers)
+    out.auto_reply = _auto_reply(headers, out.subject, out.body_text)
     return out
 
 
