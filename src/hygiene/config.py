@@ -242,6 +242,8 @@ class Config:
     batch_size: int = 500
     #: an account whose last successful sync is older than this is flagged by check / status
     stale_after_hours: float = 24.0
+    #: a Date header further than this ahead of the server's INTERNALDATE is not believed
+    date_skew_minutes: float = 15.0
     tone: ToneConfig = field(default_factory=ToneConfig)
     replies: RepliesConfig = field(default_factory=RepliesConfig)
 
@@ -486,10 +488,12 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
 
     batch_size = 500
     stale_after_hours = 24.0
+    date_skew_minutes = 15.0
     if (poll := top.get_table("poll")) is not None:
-        poll.check_known(("batch_size", "stale_after_hours"))
+        poll.check_known(("batch_size", "stale_after_hours", "date_skew_minutes"))
         batch_size = poll.get_int("batch_size", 500, lo=1, hi=10000)
         stale_after_hours = poll.get_number("stale_after_hours", 24.0, maximum=MAX_HOURS)
+        date_skew_minutes = poll.get_number("date_skew_minutes", 15.0, maximum=MAX_HOURS * 60)
 
     tone = ToneConfig()
     if (tt := top.get_table("tone")) is not None:
@@ -521,6 +525,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         warn_hours=warn_hours,
         batch_size=batch_size,
         stale_after_hours=stale_after_hours,
+        date_skew_minutes=date_skew_minutes,
         tone=tone,
         replies=replies,
     )

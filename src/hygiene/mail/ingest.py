@@ -18,6 +18,9 @@ from hygiene.mail.parse import ParsedMessage, auto_reply_text, parse_message
 
 #: A Date header further in the future than this is a sender's broken clock, not a fact.
 MAX_CLOCK_SKEW = timedelta(days=1)
+#: How far a Date header may be ahead of the server's INTERNALDATE before the arrival time
+#: is used instead (config: [poll] date_skew_minutes).
+DATE_SKEW = timedelta(minutes=15)
 
 
 @dataclass
@@ -115,14 +118,35 @@ def fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def received_at(parsed: ParsedMessage, internal_date: datetime | None, now: datetime) -> datetime:
-    """When the reply clock starts: the Date header, unless missing or absurd, else INTERNALDATE."""
+def received_at(
+    parsed: ParsedMessage,
+    internal_date: datetime | None,
+    now: datetime,
+    *,
+    server_date: bool = False,
+    skew: timedelta = DATE_SKEW,
+) -> tuple[datetime, str | None]:
+    """When the reply clock starts, and a note when the Date header was not believed.
+
+    The Date header, unless missing or absurd (before 1990, over a day in the future), else
+    INTERNALDATE. With the server's INTERNALDATE (``server_date``: IMAP, not a file's mtime)
+    a Date more than ``skew`` after it is not believed either: a message cannot arrive before
+    it was written, and a sender's fast clock would hide a late message. A Date far *before*
+    INTERNALDATE is kept (mail delayed in transit: the sender's clock is the fair start)."""
     date = parsed.date
     if date is not None and date <= now + MAX_CLOCK_SKEW and date.year >= 1990:
-        return date
+        if server_date and internal_date is not None and date - internal_date > skew:
+            ahead = date - internal_date
+            return internal_date, f"Date header {_span(ahead)} after the server received it: clock starts at arrival"
+        return date, None
     if internal_date is not None:
-        return internal_date
-    return date if date is not None and date.year >= 1990 else now
+        return internal_date, None
+    return (date if date is not None and date.year >= 1990 else now), None
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
 def flag_state(flags: tuple[str, ...]) -> tuple[str, bool, bool]:
@@ -146,6 +170,9 @@ def build_row(
         return None, parsed
     flags, seen, answered = flag_state(raw.flags)
     internal = raw.internal_date.astimezone(UTC) if raw.internal_date else None
+    received, skew_note = received_at(
+        parsed, internal, now, server_date=raw.source == "imap", skew=timedelta(minutes=config.date_skew_minutes)
+    )
     auto_reply = parsed.auto_reply
     extra = config.replies
     if not auto_reply and (extra.auto_reply_subjects or extra.auto_reply_bodies):
@@ -168,7 +195,7 @@ def build_row(
         "subject": parsed.subject,
         "date_header": parsed.date,
         "internal_date": internal,
-        "received_at": received_at(parsed, internal, now),
+        "received_at": received,
         "flags": flags,
         "seen": seen,
         "answered": answered,
@@ -179,7 +206,7 @@ def build_row(
         "auto_reply": auto_reply,
         "body_text": parsed.body_text,
         "size": len(raw.data),
-        "parse_note": parsed.parse_note,
+        "parse_note": "; ".join(n for n in (parsed.parse_note, skew_note) if n) or None,
         "raw": raw.data if config.database.keep_raw else None,
         "stored_at": now,
         # every row carries the same keys: batches are inserted with one statement
