@@ -363,3 +363,15 @@ def test_prefilter_fetches_bodies_of_unwanted_mail_only_when_it_is_rare(
         assert bodies == amazon  # no body of other mail left the server
     else:
         assert amazon < bodies <= amazon + other
+
+
+def test_poll_matches_replies_as_the_readme_says(mailbox: Dovecot, imap_config: Path) -> None:
+    """`hygiene poll` matches replies after the sync (README: "After every poll, replies are
+    matched"): replies_found counts them and anything run next sees them."""
+    seed(mailbox)
+    runner = CliRunner()
+    env = {"HYGIENE_NOW": NOW.isoformat()}
+    payload = json.loads(runner.invoke(cli, ["poll", "--json"], env=env).stdout)
+    assert payload["accounts"][0]["replies_found"] == 1
+    rows = {r.message_id: r for r in stored(db_url(imap_config))}
+    assert rows["<q1@amazon>"].replied_at is not None and rows["<q1@amazon>"].reply_rule == "references"

@@ -63,7 +63,7 @@ def poll(app: AppContext, account_name: str | None, full: bool, as_json: bool) -
     progress = _Bar() if interactive() and not as_json else None
     failed = False
     report: list[dict[str, Any]] = []
-    results = poll_accounts(engine, config, accounts, now=app.now(), full=full, progress=progress)
+    results = poll_accounts(engine, config, accounts, now=app.now(), full=full, progress=progress, match=True)
     for account, item in zip(accounts, results, strict=True):
         if isinstance(item, PollResult):
             report.append(item.as_json())

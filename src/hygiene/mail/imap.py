@@ -775,13 +775,15 @@ def poll_accounts(
     full: bool = False,
     progress: Progress | None = None,
     on_result: Callable[[PollResult | HygieneError, AccountConfig], None] | None = None,
+    match: bool = False,
 ) -> list[PollResult | HygieneError]:
-    """Poll each account in turn; one account failing does not stop the others."""
+    """Poll each account in turn; one account failing does not stop the others. ``match``:
+    match replies after each account's sync (``hygiene poll``; ``check`` matches once itself)."""
     out: list[PollResult | HygieneError] = []
     for account in accounts:
         item: PollResult | HygieneError
         try:
-            item = poll_account(engine, config, account, now=now, full=full, progress=progress)
+            item = poll_account(engine, config, account, now=now, full=full, progress=progress, match=match)
         except DatabaseError:
             raise  # the database, not the account: the next account would fail the same way
         except HygieneError as exc:
