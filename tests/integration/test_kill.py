@@ -13,12 +13,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hygiene.locks import PollBusy, account_lock, lock_path
 from tests.dovecot import Dovecot
 from tests.integration.test_poll import BUYER, db_url, eml, run_poll, stored
+from tests.procs import holding
 
 MESSAGES = 3000
 
@@ -118,29 +120,23 @@ def test_sigterm_mid_sync_shuts_down_cleanly(mailbox: Dovecot, imap_config: Path
     _assert_next_poll_completes(imap_config)
 
 
-def _hold_lock_in_other_process(name: str, owner: str) -> subprocess.Popen[bytes]:
+def _lock_holder(name: str, owner: str) -> Any:
     """Something other than the owner holding the account's lock file, with ``owner``
     written in it: what an orphaned worker of an older version looked like."""
     path = lock_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    code = (
-        "import fcntl, os, sys, time\n"
+    return holding(
+        "import fcntl, os\n"
         f"fd = os.open({str(path)!r}, os.O_RDWR | os.O_CREAT, 0o600)\n"
         "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-        f"os.ftruncate(fd, 0); os.write(fd, {owner!r}.encode())\n"
-        "print('held', flush=True)\n"
-        "time.sleep(60)\n"
+        f"os.ftruncate(fd, 0); os.write(fd, {owner!r}.encode())"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stdout.readline() == b"held\n"
-    return proc
 
 
 def test_a_stale_lock_whose_owner_is_gone_is_taken_over(mailbox: Dovecot, imap_config: Path) -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    holder = _hold_lock_in_other_process("jp", f"{dead.pid} 1\n")
-    try:
+    with _lock_holder("jp", f"{dead.pid} 1\n"):
         mailbox.append("INBOX", eml(BUYER, mailbox.user, "届きません", mid="s1@amazon"))
         result = run_poll(imap_config, match=False)
         assert result.folders[0].new == 1
@@ -150,37 +146,18 @@ def test_a_stale_lock_whose_owner_is_gone_is_taken_over(mailbox: Dovecot, imap_c
             with pytest.raises(BlockingIOError):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.close(fd)
-    finally:
-        holder.kill()
-        holder.wait()
 
 
-def test_a_lock_held_by_a_live_poll_is_respected(imap_config: Path) -> None:
-    holder = _hold_lock_in_other_process("jp", "")
-    try:
-        # the holder's own pid in the file, as a live poll writes it
-        path = lock_path("jp")
-        path.write_text(f"{holder.pid}\n")
-        with pytest.raises(PollBusy, match=f"pid {holder.pid}"):
-            with account_lock("jp"):
-                pass
-    finally:
-        holder.kill()
-        holder.wait()
-
-
-def test_a_lock_held_for_hours_is_reported_as_stuck(imap_config: Path) -> None:
+@pytest.mark.parametrize("hours_held", [0, 3])
+def test_a_live_lock_is_respected_and_reported_as_stuck_after_an_hour(imap_config: Path, hours_held: int) -> None:
     from hygiene.locks import PollStuck
 
-    holder = _hold_lock_in_other_process("jp", "")
-    try:
+    with _lock_holder("jp", "") as holder:
         path = lock_path("jp")
-        path.write_text(f"{holder.pid}\n")
-        old = time.time() - 3 * 3600
-        os.utime(path, (old, old))
-        with pytest.raises(PollStuck, match=f"kill {holder.pid}"):
+        path.write_text(f"{holder.pid}\n")  # the holder's own pid, as a live poll writes it
+        since = time.time() - hours_held * 3600
+        os.utime(path, (since, since))
+        expected, words = (PollStuck, f"kill {holder.pid}") if hours_held else (PollBusy, f"pid {holder.pid}")
+        with pytest.raises(expected, match=words):
             with account_lock("jp"):
                 pass
-    finally:
-        holder.kill()
-        holder.wait()

@@ -5,14 +5,14 @@ there is nothing new to match."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from hygiene.cli import cli
+from tests.procs import holding
 from tests.unit.test_check import NOW_ISO, check_json, config_path, load, run  # noqa: F401 - fixture
 from tests.unit.test_threads import BUYER, Mailbox
 
@@ -47,17 +47,13 @@ def test_init_writes_the_explicit_config_it_is_pointed_at(tmp_path: Path) -> Non
     assert target.exists()
 
 
-def _hold_write_lock(db: Path) -> subprocess.Popen[bytes]:
+def _hold_write_lock(db: Path) -> Any:
     """Another process in the middle of a write transaction on the database."""
-    code = (
-        "import sqlite3, sys, time\n"
+    return holding(
+        "import sqlite3\n"
         f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
-        "c.execute('BEGIN IMMEDIATE'); c.execute('UPDATE messages SET seen = seen')\n"
-        "print('locked', flush=True); time.sleep(60)\n"
+        "c.execute('BEGIN IMMEDIATE'); c.execute('UPDATE messages SET seen = seen')"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stdout.readline() == b"locked\n"
-    return proc
 
 
 def test_a_locked_database_is_one_line_naming_the_holder_and_no_row_data(
@@ -68,8 +64,7 @@ def test_a_locked_database_is_one_line_naming_the_holder_and_no_row_data(
     ids = load(box, config_path)
     assert check_json(config_path)[0] == 3  # matched once: nothing new from here on
     monkeypatch.setenv("HYGIENE_BUSY_TIMEOUT", "0.3")
-    holder = _hold_write_lock(tmp_path / "check.db")
-    try:
+    with _hold_write_lock(tmp_path / "check.db") as holder:
         for verbose in ([], ["-v"]):
             result = CliRunner().invoke(cli, [*verbose, "--config", str(config_path), "replied", str(next(iter(ids.values())))])
             assert result.exit_code == 1
@@ -85,15 +80,10 @@ def test_a_locked_database_is_one_line_naming_the_holder_and_no_row_data(
         # nothing new to match: check --no-poll reads, and needs no write lock
         code, data = check_json(config_path)
         assert code == 3 and [i["subject"] for i in data["items"]] == ["secret subject of a buyer"]
-        # something new to match while locked: said, and the list still comes
-        box.inbound(BUYER, "a second question", hours_ago=1)
-        holder.kill()
-        holder.wait()
-        assert run(config_path, "import", "--account", "shop", str(box.root)).exit_code == 0  # stored, not matched
-        holder = _hold_write_lock(tmp_path / "check.db")
+    # something new to match while locked: said, and the list still comes
+    box.inbound(BUYER, "a second question", hours_ago=1)
+    assert run(config_path, "import", "--account", "shop", str(box.root)).exit_code == 0  # stored, not matched
+    with _hold_write_lock(tmp_path / "check.db"):
         result = run(config_path, "check", "--no-poll", "--now", NOW_ISO)
         assert result.exit_code == 3
         assert "replies not matched" in result.stderr and "secret subject of a buyer" in result.stdout
-    finally:
-        holder.kill()
-        holder.wait()
