@@ -85,7 +85,7 @@ def skeleton(text: str) -> str:
     out = []
     for char in folded:
         found = confusables.is_confusable(char, preferred_aliases=["latin"]) if not char.isascii() else False
-        if found:
+        if isinstance(found, list) and found:
             latin = [h["c"] for h in found[0]["homoglyphs"] if h["c"].isascii()]
             out.append(latin[0].lower() if latin else char)
         else:
