@@ -50,6 +50,17 @@ class ParsedMessage:
     #: vacation responder or shop template (AUTO_REPLY_SUBJECTS, AUTO_REPLY_BODIES)
     auto_reply: bool = False
     parse_notes: list[str] = field(default_factory=list)
+    #: what the message says about where it comes from (judged by hygiene.authenticity)
+    reply_to: list[str] = field(default_factory=list)
+    sender: str = ""
+    #: Authentication-Results / ARC-Authentication-Results values, topmost first
+    auth_results: list[str] = field(default_factory=list)
+    arc_auth_results: list[str] = field(default_factory=list)
+    #: d= of each DKIM-Signature
+    dkim_domains: list[str] = field(default_factory=list)
+    received_spf: list[str] = field(default_factory=list)
+    #: hosts of the http(s) links in the body (an HTML link's target is kept in the text)
+    link_hosts: list[str] = field(default_factory=list)
 
     @property
     def parse_note(self) -> str | None:
@@ -367,8 +378,14 @@ class _HTMLText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipping = 0
+        self.href: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            # A link's target is kept as text after it ("Sign in <https://…>"): where a link
+            # really goes is what tells a forgery, and nothing shown is ever clickable.
+            href = dict(attrs).get("href") or ""
+            self.href = href.strip() if href.strip().lower().startswith(("http://", "https://")) else None
         if tag in self.SKIP:
             self.skipping += 1
         elif tag == "li":
@@ -379,6 +396,10 @@ class _HTMLText(HTMLParser):
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.href:
+            if self.href not in "".join(self.parts[-3:]):
+                self.parts.append(f" <{self.href}>")
+            self.href = None
         if tag in self.SKIP:
             self.skipping = max(0, self.skipping - 1)
         elif tag in self.BLOCK:
@@ -543,9 +564,11 @@ def auto_reply_text(extra_subjects: tuple[str, ...] = (), extra_bodies: tuple[st
     """The defaults and ``extra_*`` (validated regular expressions from the config), compiled
     once per process (parsing runs in worker processes)."""
     flags = re.IGNORECASE | re.MULTILINE
+    # One alternation each: one scan per message instead of one per pattern (every message
+    # is looked at; the patterns use no group references, so joining them changes nothing).
     return AutoReplyText(
-        tuple(re.compile(p, re.IGNORECASE) for p in (*AUTO_REPLY_SUBJECTS, *extra_subjects)),
-        tuple(re.compile(p, flags) for p in (*AUTO_REPLY_BODIES, *extra_bodies)),
+        (re.compile("|".join(f"(?:{p})" for p in (*AUTO_REPLY_SUBJECTS, *extra_subjects)), re.IGNORECASE),),
+        (re.compile("|".join(f"(?:{p})" for p in (*AUTO_REPLY_BODIES, *extra_bodies)), flags),),
     )
 
 
@@ -621,7 +644,27 @@ def _parse(raw: bytes, *, with_body: bool) -> ParsedMessage:
         else:
             out.body_text = _body(msg, notes, headers)
     out.auto_reply = _auto_reply(headers, out.subject, out.body_text)
+    _provenance(out, headers, notes)
     return out
+
+
+_DKIM_DOMAIN = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)", re.IGNORECASE)
+_ARC_INSTANCE = re.compile(r"^\s*i\s*=\s*\d+\s*;\s*", re.IGNORECASE)
+_LINK_HOST = re.compile(r"\bhttps?://(?:[^\s/@<>\"']*@)?([^\s/:?#<>\"'\\]+)", re.IGNORECASE)
+
+
+def _provenance(out: ParsedMessage, headers: _Headers, notes: list[str]) -> None:
+    """The headers that say where a message comes from, and its link hosts."""
+    out.reply_to = [a for _, a in _addresses(headers, "Reply-To", notes) if a]
+    sender = _addresses(headers, "Sender", notes)
+    out.sender = sender[0][1] if sender else ""
+    out.auth_results = [_FOLD.sub(" ", v).strip() for v in headers.all("authentication-results")]
+    out.arc_auth_results = [_ARC_INSTANCE.sub("", _FOLD.sub(" ", v)).strip() for v in headers.all("arc-authentication-results")]
+    out.dkim_domains = [m.group(1).lower() for v in headers.all("dkim-signature") for m in _DKIM_DOMAIN.finditer(_FOLD.sub(" ", v))]
+    out.received_spf = [_FOLD.sub(" ", v).strip() for v in headers.all("received-spf")]
+    if "://" in out.body_text:
+        hosts = dict.fromkeys(m.group(1).lower().rstrip(".") for m in _LINK_HOST.finditer(out.body_text))
+        out.link_hosts = list(hosts)[:50]
 
 
 def _single_body(headers: _Headers, body: bytes, notes: list[str]) -> str:
