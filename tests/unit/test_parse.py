@@ -244,3 +244,25 @@ def test_the_quote_header_rule_is_linear_on_runs_of_blank_lines() -> None:
     assert own_text("hello\n" + "\n" * 200_000 + "\n  On Mon, 1 Jan 2026 Buyer wrote:\n> q") == "hello"
     assert time.perf_counter() - started < 2.0  # before: 11 s for 20,000 lines
     assert own_text("はい\n\n\u30002026年11月19日(木) 10:00 Amazon <a@b>:\n> q") == "はい"
+
+
+def test_provenance_headers_and_link_hosts_are_read() -> None:
+    from hygiene.mail.parse import parse_message
+
+    raw = (
+        b'From: "Amazon" <a@amaz0n.example>\r\nReply-To: x@evil.example\r\nSender: s@amazon.co.jp\r\n'
+        b"Authentication-Results: mx.shop.example;\r\n dkim=pass header.d=amaz0n.example;\r\n dmarc=pass header.from=amaz0n.example\r\n"
+        b"ARC-Authentication-Results: i=1; mx.google.com; dmarc=fail header.from=amazon.co.jp\r\n"
+        b"DKIM-Signature: v=1; a=rsa-sha256; d=Amaz0n.example; s=k;\r\n h=from\r\nReceived-SPF: pass (x) client-ip=192.0.2.1\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+        b'<p>Please <a href="https://amazon.co.jp.verify.example/login?x=1">sign in</a> at '
+        b'<a href="https://sellercentral.amazon.co.jp">https://sellercentral.amazon.co.jp</a> <a href="mailto:a@b">mail</a></p>'
+    )
+    p = parse_message(raw)
+    assert (p.reply_to, p.sender) == (["x@evil.example"], "s@amazon.co.jp")
+    assert p.auth_results == ["mx.shop.example; dkim=pass header.d=amaz0n.example; dmarc=pass header.from=amaz0n.example"]
+    assert p.arc_auth_results == ["mx.google.com; dmarc=fail header.from=amazon.co.jp"]
+    assert p.dkim_domains == ["amaz0n.example"] and p.received_spf == ["pass (x) client-ip=192.0.2.1"]
+    assert p.link_hosts == ["amazon.co.jp.verify.example", "sellercentral.amazon.co.jp"]
+    # where a link really goes is shown as text; a link whose text is its target once
+    assert p.body_text == "Please sign in <https://amazon.co.jp.verify.example/login?x=1> at https://sellercentral.amazon.co.jp mail"
