@@ -8,6 +8,9 @@ Shift_JIS, UTF-8 base64 and quoted-printable, an HTML-only notice); replies on t
 missing; some answered only in Seller Central; a polite and an angry sent reply; a vacation
 auto-reply that must not count. Deterministic: run it again and the files are the same.
 
+These are the demo's last days. The 12 weeks before them are not files: ``hygiene demo``
+generates them in memory from the manifest's ``history`` seed (src/hygiene/demo/history.py).
+
     python scripts/make_demo_mail.py
 """
 
@@ -247,6 +250,8 @@ def main() -> int:
         "account": "demo",
         "timezone": "Asia/Tokyo",
         "shop": SHOP,
+        # the 12 weeks before, generated at every demo run (hygiene.demo.history)
+        "history": {"seed": 20261120, "weeks": 12},
         "messages": entries,
     }
     (OUT / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from hygiene.cli import cli
-from hygiene.demo import DEMO_DIR, manifest_messages, run_demo
+from hygiene.demo import DEMO_DIR, manifest_history, manifest_messages, run_demo
+from hygiene.demo.history import NO_RESPONSE
 from tests.unit.test_threads import BUYER, BUYER2, NOW, PERF, Mailbox
 
 
@@ -55,6 +56,14 @@ def test_packaged_demo_matches_its_manifest(isolated_home: Path, monkeypatch: py
     assert b"Auto-Submitted: auto-replied" in raw
 
     result = run_demo()
+    # The generated weeks before the sample's last days (hygiene.demo.history): their few
+    # never-answered messages join the check list as critical, their Seller Central answers
+    # the manual marks; everything else the sample shows is unchanged.
+    history = manifest_history(manifest, result.now)
+    assert history is not None and history.weeks == 12
+    never = sum(m.outcome == NO_RESPONSE for m in history.inbound)
+    central = sum(mark.kind == "replied" for mark in history.marks)
+    assert never >= 1 and central >= 1
     entries = [e for e in manifest_messages(manifest) if "expected_state" in e]
     assert len(entries) >= 40
     for entry in entries:
@@ -67,7 +76,7 @@ def test_packaged_demo_matches_its_manifest(isolated_home: Path, monkeypatch: py
     states = set(result.states.values())
     assert {"pending", "due_soon", "late", "critical", "replied", "no_reply_needed", "outbound"} <= states
     assert result.check_exit_code == 4
-    assert "Answered only in Seller Central (marked with 'hygiene replied'): 2." in result.text
+    assert f"Answered only in Seller Central (marked with 'hygiene replied'): {2 + central}." in result.text
     for rule in ("references", "order_id", "case_id", "subject", "manual"):
         assert rule in result.text
     tone = result.text.split("Tone check of two sent replies", 1)[1]
@@ -81,7 +90,9 @@ def test_packaged_demo_matches_its_manifest(isolated_home: Path, monkeypatch: py
     cli_result = CliRunner().invoke(cli, ["demo"])
     elapsed = time.perf_counter() - started
     assert cli_result.exit_code == 0, cli_result.output + cli_result.stderr
-    assert "14 messages await a reply (2 critical, 4 late, 4 due soon, 4 pending)" in cli_result.output
+    assert f"{14 + never} messages await a reply ({2 + never} critical, 4 late, 4 due soon, 4 pending)" in cli_result.output
+    assert f"{len(history.messages)} are 12 weeks of history from 2026-08-28" in cli_result.output
     assert "Median response time" in cli_result.output
     assert not any((isolated_home / ".local" / "share").rglob("*.db"))  # nothing of the user's touched
+    print(f"hygiene demo (CliRunner, in process): {elapsed:.2f} s")
     assert elapsed < 10

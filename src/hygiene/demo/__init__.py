@@ -1,11 +1,19 @@
 """``hygiene demo``: the product at work on a packaged sample mailbox, in seconds.
 
-The sample (``mail/INBOX`` and ``mail/Sent``, written for this project) is imported into a
-throwaway SQLite database in a temporary directory, under the account ``demo``, with the
-fixed clock of ``manifest.json``. The replies the manifest says were made only in Seller
-Central are marked as ``hygiene replied`` would; then replies are matched and the check list
-is rendered as ``hygiene check`` would print it at that clock. Nothing of the user's config
-or data is read or written.
+The sample is two parts, imported into a throwaway SQLite database in a temporary directory
+under the account ``demo``, with the fixed clock of ``manifest.json``:
+
+- ``mail/INBOX`` and ``mail/Sent`` (written by ``scripts/make_demo_mail.py``): the mailbox as
+  it stands on the last three days, with the state each message must be in at the clock;
+- the 12 weeks before, generated in memory at every run from the seed of the manifest's
+  ``history`` entry (:mod:`hygiene.demo.history`), so that response-time figures have weeks
+  to work on. Its messages take the same ingest path (parse → classify → store).
+
+The replies the manifest (and the history) say were made only in Seller Central are marked
+as ``hygiene replied`` would, and the history's thank-you notes dismissed as ``hygiene
+dismiss`` would; then replies are matched and the check list is rendered as ``hygiene
+check`` would print it at that clock. Nothing of the user's config or data is read or
+written.
 """
 
 from __future__ import annotations
@@ -13,9 +21,12 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hygiene.demo.history import History
 
 DEMO_DIR = Path(__file__).parent
 DEFAULT_NOW = "2026-11-20T09:00:00+09:00"
@@ -72,6 +83,7 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
     """Run the demo in a temporary directory and return what it shows."""
     from hygiene.config import Config, DatabaseConfig
     from hygiene.deadlines import DISMISSED, NO_REPLY_NEEDED, REPLIED, check_report
+    from hygiene.demo.history import apply_marks, load_history
     from hygiene.mail.importer import import_paths
     from hygiene.store.db import open_database
     from hygiene.store.replies import reply_summary
@@ -81,6 +93,7 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
     mail_dir = mail_dir or DEMO_DIR / "mail"
     manifest = load_manifest(manifest_path or (mail_dir.parent / "manifest.json"))
     now = datetime.fromisoformat(str(manifest.get("now", DEFAULT_NOW))).astimezone(UTC)
+    history = manifest_history(manifest, now)
     account = str(manifest.get("account", "demo"))
     tz_name = str(manifest.get("timezone", DEFAULT_TIMEZONE))
     tz = zone(tz_name)
@@ -90,6 +103,8 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
         engine = open_database(config.database.url)
         try:
             stats = import_paths(engine, config, [mail_dir], now=now, account=account)
+            if history is not None:
+                stats.add(load_history(engine, config, history, now=now, account=account))
             with engine.begin() as conn:
                 match_replies(conn, account, tz=tz)
                 ids = _ids_by_message_id(conn, account)
@@ -100,6 +115,8 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
                     if at is not None and mid in ids:
                         mark_replied(conn, ids[mid], at)
                         manual += 1
+                if history is not None:
+                    manual += apply_marks(conn, history, ids)[0]
             with engine.connect() as conn:
                 report = check_report(conn, config, now, account, with_totals=True)
                 by_rule, seconds = reply_summary(conn, account)
@@ -124,6 +141,8 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
         ),
         f"'hygiene check' would exit {report.exit_code} (0 clear, 3 something late, 4 something critical).",
     ]
+    if history is not None:
+        sections.insert(-1, _history_line(history, tz))
     tone = _tone_section(mail_dir, manifest)
     if tone:
         sections += ["", tone]
@@ -137,6 +156,33 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
         "  hygiene replied ID --at 'yesterday 18:00'   answered in Seller Central",
     ]
     return DemoResult(text="\n".join(sections), now=now, states=states, check_exit_code=report.exit_code)
+
+
+def manifest_history(manifest: dict[str, Any], now: datetime) -> History | None:
+    """The generated weeks the manifest asks for (``"history": {"seed": N, "weeks": W}``),
+    ending at the demo clock; None when it asks for none."""
+    from hygiene.demo.history import DEFAULT_SEED, WEEKS, generate_history
+
+    spec = manifest.get("history")
+    if not spec:
+        return None
+    if not isinstance(spec, dict):
+        spec = {}
+    return generate_history(int(spec.get("seed", DEFAULT_SEED)), now=now, weeks=int(spec.get("weeks", WEEKS)))
+
+
+def _history_line(history: History, tz: Any) -> str:
+    from hygiene.demo.history import DISMISSED, LATE, NO_RESPONSE
+
+    start = (history.now - timedelta(weeks=history.weeks)).astimezone(tz)
+    inbound = history.inbound
+    late = sum(m.outcome == LATE for m in inbound)
+    missing = sum(m.outcome == NO_RESPONSE for m in inbound)
+    dismissed = sum(m.outcome == DISMISSED for m in inbound)
+    return (
+        f"Of these, {len(history.messages)} are {history.weeks} weeks of history from {start:%Y-%m-%d} "
+        f"(generated, seed {history.seed}): {late} answered after 24 h, {missing} never, {dismissed} dismissed."
+    )
 
 
 def _ids_by_message_id(conn: Any, account: str) -> dict[str, int]:
