@@ -186,26 +186,13 @@ def load_history(engine: Engine, config: Config, history: History, *, now: datet
     """Store the history's messages as ``hygiene import`` does (parse → classify → row →
     :func:`hygiene.store.messages.store_batch`, one transaction per batch). Run
     :func:`hygiene.threads.match_replies`, then :func:`apply_marks`, afterwards."""
-    from hygiene.mail.ingest import IngestStats, build_row_safely
-    from hygiene.store.messages import store_batch
+    from hygiene.mail.importer import store_raws
+    from hygiene.mail.ingest import IngestStats
 
     stats = IngestStats()
     raws = history.raw_messages()
     for start in range(0, len(raws), batch_size):
-        part = IngestStats()
-        rows = []
-        for raw in raws[start : start + batch_size]:
-            row = build_row_safely(raw, account, config, now, frozenset())
-            if row is None:
-                part.skipped += 1
-                continue
-            if row["parse_note"]:
-                part.parse_notes += 1
-            rows.append(row)
-        done = store_batch(engine, rows)
-        part.new, part.existing = done.new, done.existing
-        part.parse_notes += done.salvaged
-        stats.add(part)
+        stats.add(store_raws(engine, config, raws[start : start + batch_size], now=now, account=account))
     return stats
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -40,21 +40,7 @@ def import_paths(
     batch: list[RawMessage] = []
 
     def flush() -> None:
-        part = IngestStats()
-        rows = []
-        for raw in batch:
-            row = build_row_safely(raw, account, config, now, own)
-            if row is None:
-                part.skipped += 1
-                continue
-            if row["parse_note"]:
-                part.parse_notes += 1
-            rows.append(row)
-        # the same failure rules as a poll: a row the database refuses is kept minimal
-        done = store_batch(engine, rows)
-        part.new, part.existing = done.new, done.existing
-        part.parse_notes += done.salvaged
-        stats.add(part)
+        stats.add(store_raws(engine, config, batch, now=now, account=account, own=own))
         batch.clear()
 
     def unreadable(path: Path, why: str) -> None:
@@ -70,3 +56,30 @@ def import_paths(
                 flush()
     flush()
     return stats
+
+
+def store_raws(
+    engine: Engine,
+    config: Config,
+    raws: Sequence[RawMessage],
+    *,
+    now: datetime,
+    account: str,
+    own: frozenset[str] = frozenset(),
+) -> IngestStats:
+    """One batch of messages, parsed, classified and stored in one transaction, with the
+    same failure rules as a poll (a row the database refuses is kept minimal)."""
+    part = IngestStats()
+    rows = []
+    for raw in raws:
+        row = build_row_safely(raw, account, config, now, own)
+        if row is None:
+            part.skipped += 1
+            continue
+        if row["parse_note"]:
+            part.parse_notes += 1
+        rows.append(row)
+    done = store_batch(engine, rows)
+    part.new, part.existing = done.new, done.existing
+    part.parse_notes += done.salvaged
+    return part
