@@ -1,0 +1,99 @@
+"""Address patterns, and which domains are Amazon's.
+
+A pattern is a shell-style glob on a lower-cased address (``*seller-support*@amazon.co.jp``),
+with one addition: a pattern may end in ``.{suffix}``, which stands for one public suffix of
+the Public Suffix List's ICANN section (``com``, ``co.jp``, ``de``, ``com.br``, …). The labels
+before it are matched against the labels before the address's public suffix, so
+``*@amazon.{suffix}`` matches an address whose *registrable* domain is ``amazon.`` plus a public
+suffix (``amazon.co.jp``, ``amazon.com``) and ``*@*.amazon.{suffix}`` its subdomains
+(``marketplace.amazon.co.jp``); neither matches a domain that merely holds "amazon." as a
+label (``amazon.co.jp.login-check.example``, ``amazon.com-verify.example``).
+
+The list is the snapshot bundled with :mod:`publicsuffixlist` (updated with each release of
+that package); it is read from the package's own file, never fetched, and nothing is cached
+on disk. It is loaded on the first address that a ``{suffix}`` pattern could match (about
+20 ms, once per process): mail from elsewhere never loads it.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
+
+#: the placeholder for a public suffix, allowed only at the end of a pattern's domain
+SUFFIX = "{suffix}"
+_TAIL = "." + SUFFIX
+
+
+def check_pattern(pattern: str) -> str | None:
+    """Why ``pattern`` is not a valid address pattern, or None when it is."""
+    if SUFFIX not in pattern:
+        return None
+    if not pattern.endswith(_TAIL) or pattern.count(SUFFIX) != 1:
+        return f"{SUFFIX} may only end a pattern, after a dot"
+    if "@" not in pattern:
+        return f"{SUFFIX} belongs in the domain: write it after the @"
+    head = pattern[: -len(_TAIL)]
+    if not head.rsplit("@", 1)[1]:
+        return f"{SUFFIX} needs a label before it, e.g. *@amazon.{SUFFIX}"
+    return None
+
+
+#: Second-level names that the list does not know as public suffixes but under which one of
+#: Amazon's marketplaces lives: amazon.com.be (Belgium) is, by the list, a name under com.be,
+#: a domain of its own whose holder is not Amazon. Read as suffixes here, so amazon.com.be and
+#: its subdomains are Amazon's and any other name under com.be is not.
+EXTRA_SUFFIXES = ("com.be",)
+
+
+@cache
+def suffix_list() -> PublicSuffixList:
+    """The bundled Public Suffix List, ICANN section only: a private-section suffix
+    (``herokuapp.com``, ``github.io``) would make ``amazon.herokuapp.com`` a registrable domain
+    of its own. Unknown top-level domains (``.example``) are no public suffix at all."""
+    from publicsuffixlist import PublicSuffixList
+
+    # source=None: the file shipped inside the package (no network, no cache directory).
+    return PublicSuffixList(source=None, accept_unknown=False, only_icann=True)
+
+
+@lru_cache(maxsize=4096)
+def split_domain(domain: str) -> tuple[str, str] | None:
+    """(labels before the public suffix, the suffix) of a lower-case domain, or None when it
+    has no registrable domain (no known suffix, or it is a suffix itself)."""
+    domain = domain.rstrip(".")
+    for suffix in EXTRA_SUFFIXES:
+        if domain.endswith("." + suffix) and len(domain) > len(suffix) + 1:
+            return domain[: -len(suffix) - 1], suffix
+    psl = suffix_list()
+    if not domain or psl.privatesuffix(domain) is None:
+        return None
+    public = psl.publicsuffix(domain)
+    if public is None:  # pragma: no cover - privatesuffix found one
+        return None
+    return domain[: -len(public) - 1], public
+
+
+def address_matches(address: str, pattern: str) -> bool:
+    """Whether a lower-case ``address`` matches ``pattern`` (see the module docstring)."""
+    if not pattern.endswith(_TAIL):
+        return fnmatchcase(address, pattern)
+    # Cheap first: the pattern with the suffix as '*' matches a superset (most mail is not
+    # even that, and never loads the list).
+    if not fnmatchcase(address, pattern[: -len(SUFFIX)] + "*"):
+        return False
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return False
+    split = split_domain(domain)
+    if split is None:
+        return False
+    return fnmatchcase(f"{local}@{split[0]}", pattern[: -len(_TAIL)])
+
+
+def any_match(addresses: list[str], patterns: tuple[str, ...]) -> bool:
+    return any(address_matches(a, p) for a in addresses for p in patterns)
