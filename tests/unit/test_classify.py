@@ -102,6 +102,11 @@ def test_registrable_domains_come_from_the_public_suffix_list() -> None:
     assert split_domain("amazon.herokuapp.com") == ("amazon.herokuapp", "com")  # ICANN section only
     assert split_domain("amazon.co.jp.login-check.example") is None  # .example is no public suffix
     assert split_domain("co.jp") is None  # a suffix itself
+    # internationalised suffixes, written in Unicode or punycode
+    assert split_domain("amazon.xn--p1ai") == ("amazon", "xn--p1ai")  # .рф
+    assert split_domain("shop.amazon.みんな") == ("shop.amazon", "みんな")
+    assert split_domain("amazon.xn--zzzz-invalid") is None
+    assert split_domain("a..amazon.com") is None
     assert split_domain("") is None
 
 
