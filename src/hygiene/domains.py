@@ -17,7 +17,9 @@ on disk. It is loaded on the first address that a ``{suffix}`` pattern could mat
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
+import fnmatch
+import re
+from collections.abc import Callable
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
@@ -94,21 +96,30 @@ def _unicode_label(label: str) -> str:
         return label  # not valid punycode: no rule will know it
 
 
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> tuple[Callable[[str], object], Callable[[str], object] | None]:
+    """(match of the whole address, match of local@labels-before-the-suffix or None)."""
+    if not pattern.endswith(_TAIL):
+        return re.compile(fnmatch.translate(pattern)).match, None
+    # The pattern with the suffix as '*' matches a superset: cheap, and most mail is not even
+    # that, so it never loads the list.
+    superset = re.compile(fnmatch.translate(pattern[: -len(SUFFIX)] + "*")).match
+    return superset, re.compile(fnmatch.translate(pattern[: -len(_TAIL)])).match
+
+
+@lru_cache(maxsize=16384)
 def address_matches(address: str, pattern: str) -> bool:
     """Whether a lower-case ``address`` matches ``pattern`` (see the module docstring)."""
-    if not pattern.endswith(_TAIL):
-        return fnmatchcase(address, pattern)
-    # Cheap first: the pattern with the suffix as '*' matches a superset (most mail is not
-    # even that, and never loads the list).
-    if not fnmatchcase(address, pattern[: -len(SUFFIX)] + "*"):
+    whole, registrable = _compiled(pattern)
+    if not whole(address):
         return False
+    if registrable is None:
+        return True
     local, at, domain = address.rpartition("@")
     if not at:
         return False
     split = split_domain(domain)
-    if split is None:
-        return False
-    return fnmatchcase(f"{local}@{split[0]}", pattern[: -len(_TAIL)])
+    return split is not None and bool(registrable(f"{local}@{split[0]}"))
 
 
 def any_match(addresses: list[str], patterns: tuple[str, ...]) -> bool:
