@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from hygiene.config import OUTBOUND, ClassifyRule, Config
+from hygiene.domains import any_match
 from hygiene.mail.parse import ParsedMessage
 
 INBOUND = "inbound"
@@ -33,7 +33,7 @@ def _regex(pattern: str) -> re.Pattern[str]:
 
 
 def _any_glob(addresses: list[str], patterns: tuple[str, ...]) -> bool:
-    return any(fnmatchcase(a, p) for a in addresses for p in patterns)
+    return any_match(addresses, patterns)
 
 
 def rule_matches(rule: ClassifyRule, msg: ParsedMessage, *, headers_only: bool = False) -> bool:

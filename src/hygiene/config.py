@@ -22,13 +22,14 @@ from typing import Any
 from hygiene.errors import ConfigError
 from hygiene.paths import default_database_path
 
-CATEGORIES = ("account_health", "seller_support", "buyer", "notification", "other")
+CATEGORIES = ("account_health", "claim", "seller_support", "buyer", "notification", "other")
 OUTBOUND = "outbound"
 TLS_MODES = ("ssl", "starttls", "none")
 
 #: Whether a message of each category expects an answer from the seller.
 DEFAULT_NEEDS_REPLY = {
     "account_health": True,
+    "claim": True,
     "seller_support": True,
     "buyer": True,
     "notification": False,
@@ -38,6 +39,11 @@ DEFAULT_NEEDS_REPLY = {
 DEFAULT_DUE_HOURS = 24.0
 DEFAULT_CRITICAL_HOURS = 48.0
 DEFAULT_WARN_HOURS = 6.0
+#: Categories whose default deadlines are not the seller's own target but Amazon's window:
+#: an A-to-z Guarantee claim or a chargeback is decided 72 h after it is filed (or when the
+#: notice says). ``[deadlines] due_hours`` / ``critical_hours`` do not change these; only
+#: ``[deadlines.claim]`` does.
+CATEGORY_DEADLINES: dict[str, tuple[float, float]] = {"claim": (72.0, 72.0)}
 
 #: Upper bounds for numeric keys: generous, but finite so that nothing overflows later.
 MAX_HOURS = 24.0 * 365  # due_hours, critical_hours, warn_hours: a year
@@ -64,25 +70,49 @@ class ClassifyRule:
     body: str | None = None
 
 
+#: Amazon's own addresses: its registrable domains (amazon.co.jp, amazon.com, amazon.de, …,
+#: every marketplace) and their subdomains; ``{suffix}`` is any public suffix (see
+#: :mod:`hygiene.domains`), so amazon.co.jp.login-check.example is not Amazon's.
+AMAZON = ("*@amazon.{suffix}", "*@*.amazon.{suffix}")
+
+
+def _amazon(*locals_: str) -> tuple[str, ...]:
+    return tuple(f"{local}@{domain}" for local in locals_ for domain in ("amazon.{suffix}", "*.amazon.{suffix}"))
+
+
+#: A-to-z Guarantee claims and chargebacks, in English and Japanese (Amazonマーケットプレイス保証
+#: is the A-to-z Guarantee's Japanese name).
+CLAIM_SUBJECT = (
+    r"\bA-to-z\b|\bA\s+to\s+z\s+(?:guarantee|claim)|マーケットプレイス保証|Aから\s*Z\s*保証|"
+    r"\bcharge-?backs?\b|チャージバック"
+)
+#: A claim's decision or withdrawal is news, not a request: left to the rules below (notification).
+CLAIM_NEWS = (
+    r"^(?!.*(?:decision|decided|closed|withdrawn|cancell?ed|resolved|granted|denied|reversed|"
+    r"決定|取り下げ|取下げ|終了|完了|キャンセル|却下|撤回))"
+)
+
 # Documented, in this order, in config.example.toml. First match wins.
 DEFAULT_RULES: tuple[ClassifyRule, ...] = (
-    ClassifyRule("buyer", from_=("*@marketplace.amazon.*",)),
+    ClassifyRule("buyer", from_=("*@marketplace.amazon.{suffix}",)),
+    ClassifyRule("claim", from_=_amazon("*atoz*", "*a-to-z*", "*chargeback*"), subject=CLAIM_NEWS),
     ClassifyRule(
         "account_health",
         from_=(
-            "seller-performance@amazon.*",
-            "*performance*@amazon.*",
-            "account-health*@amazon.*",
-            "*account-specialist*@amazon.*",
+            "seller-performance@amazon.{suffix}",
+            "*performance*@amazon.{suffix}",
+            "account-health*@amazon.{suffix}",
+            "*account-specialist*@amazon.{suffix}",
         ),
     ),
     ClassifyRule(
         "seller_support",
-        from_=("*seller-support*@amazon.*", "*sellersupport*@amazon.*", "*seller-central*@amazon.*"),
+        from_=("*seller-support*@amazon.{suffix}", "*sellersupport*@amazon.{suffix}", "*seller-central*@amazon.{suffix}"),
     ),
+    ClassifyRule("claim", from_=AMAZON, subject=f"{CLAIM_NEWS}.*(?:{CLAIM_SUBJECT})"),
     ClassifyRule(
         "account_health",
-        from_=("*@amazon.*", "*@*.amazon.*"),
+        from_=AMAZON,
         subject=(
             r"アカウント.{0,12}(停止|閉鎖|無効|保留|健全性)|出品(権限|停止|制限)|改善計画|真贋|"
             r"知的財産|ポリシー違反|account (deactivat|suspen|health)|plan of action|"
@@ -91,19 +121,19 @@ DEFAULT_RULES: tuple[ClassifyRule, ...] = (
     ),
     ClassifyRule(
         "seller_support",
-        from_=("*@amazon.*", "*@*.amazon.*"),
+        from_=AMAZON,
         subject=r"(ケース\s*ID|case\s*id|case\s*#)\s*[:：]?\s*\d{8,}",
     ),
     ClassifyRule(
         "seller_support",
-        from_=("*@amazon.*", "*@*.amazon.*"),
+        from_=AMAZON,
         body=r"(ケース\s*ID|case\s*id)\s*[:：]?\s*\d{8,}",
     ),
-    ClassifyRule("notification", from_=("*@amazon.*", "*@*.amazon.*")),
+    ClassifyRule("notification", from_=AMAZON),
 )
 
 #: Outbound mail is kept when one of its recipients matches one of these.
-DEFAULT_OUTBOUND_TO: tuple[str, ...] = ("*@amazon.*", "*@*.amazon.*")
+DEFAULT_OUTBOUND_TO: tuple[str, ...] = AMAZON
 
 
 @dataclass(frozen=True)
@@ -255,7 +285,10 @@ class Config:
         raise ConfigError(self.path, "accounts", f"no account named {name!r}", f"known: {known}")
 
     def deadline(self, category: str) -> Deadline:
-        return self.deadlines.get(category, Deadline())
+        found = self.deadlines.get(category)
+        if found is not None:
+            return found
+        return Deadline(*CATEGORY_DEADLINES[category]) if category in CATEGORY_DEADLINES else Deadline()
 
 
 def default_config(path: Path | None = None) -> Config:
@@ -477,11 +510,12 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
                 "make critical_hours >= due_hours",
             )
         for name in CATEGORIES:
-            deadlines[name] = base
+            own = Deadline(*CATEGORY_DEADLINES[name]) if name in CATEGORY_DEADLINES else base
+            deadlines[name] = own
             if (cat := dl.get_table(name)) is not None:
                 cat.check_known(("due_hours", "critical_hours"))
-                due = cat.get_number("due_hours", base.due_hours, maximum=MAX_HOURS)
-                critical = cat.get_number("critical_hours", max(base.critical_hours, due), maximum=MAX_HOURS)
+                due = cat.get_number("due_hours", own.due_hours, maximum=MAX_HOURS)
+                critical = cat.get_number("critical_hours", max(own.critical_hours, due), maximum=MAX_HOURS)
                 if critical < due:
                     raise cat.error("critical_hours", f"{critical:g} is earlier than due_hours {due:g}", "make critical_hours >= due_hours")
                 deadlines[name] = Deadline(due, critical)
@@ -614,6 +648,21 @@ def _ca_file(t: _Table, config_path: Path | None) -> Path | None:
     return found
 
 
+def _address_patterns(t: _Table, name: str) -> tuple[str, ...] | None:
+    """Shell patterns on addresses, lower-cased; ``{suffix}`` only where it can mean a public
+    suffix (see :mod:`hygiene.domains`)."""
+    from hygiene.domains import check_pattern
+
+    patterns = t.get_str_list(name)
+    if patterns is None:
+        return None
+    for i, pattern in enumerate(patterns):
+        problem = check_pattern(pattern)
+        if problem is not None:
+            raise t.error(f"{name}[{i}]", f"{pattern!r}: {problem}", 'e.g. "*@amazon.{suffix}"')
+    return tuple(p.lower() for p in patterns)
+
+
 def _parse_classify(top: _Table) -> tuple[tuple[ClassifyRule, ...], tuple[str, ...]]:
     rules = DEFAULT_RULES
     outbound_to: tuple[str, ...] = DEFAULT_OUTBOUND_TO
@@ -621,7 +670,7 @@ def _parse_classify(top: _Table) -> tuple[tuple[ClassifyRule, ...], tuple[str, .
     if cl is None:
         return rules, outbound_to
     cl.check_known(("rules", "replace_defaults", "outbound_to"))
-    outbound_to = cl.get_str_list("outbound_to") or outbound_to
+    outbound_to = _address_patterns(cl, "outbound_to") or outbound_to
     raw_rules = cl.data.get("rules", [])
     if not isinstance(raw_rules, list):
         raise cl.error("rules", "must be an array of tables", "write each rule as [[classify.rules]]")
@@ -639,15 +688,15 @@ def _parse_classify(top: _Table) -> tuple[tuple[ClassifyRule, ...], tuple[str, .
                     re.compile(pattern)
                 except re.error as exc:
                     raise t.error(key, f"invalid regular expression: {exc}") from None
-        from_ = t.get_str_list("from") or ()
-        to = t.get_str_list("to") or ()
+        from_ = _address_patterns(t, "from") or ()
+        to = _address_patterns(t, "to") or ()
         if not (from_ or to or t.data.get("subject") or t.data.get("body")):
             raise t.error("category", "rule has no condition", "add from, to, subject or body")
         parsed.append(
             ClassifyRule(
                 category=category,
-                from_=tuple(p.lower() for p in from_),
-                to=tuple(p.lower() for p in to),
+                from_=from_,
+                to=to,
                 subject=t.get_str("subject"),
                 body=t.get_str("body"),
             )

@@ -46,6 +46,13 @@ SCAN_CHARS = 20_000
 #: time to act even without "please" (see ``_EN_AMAZON_ASK``).
 NOT_AMAZON_CATEGORIES = frozenset({"buyer", "other"})
 
+#: Categories whose default is Amazon's own window (an A-to-z Guarantee claim, a chargeback):
+#: a later time the notice states is that window, so it becomes the critical deadline (the
+#: due one stays the default). Elsewhere a later stated time leaves the defaults in force.
+STATED_WINDOW_CATEGORIES = frozenset({"claim"})
+#: Listed first among messages in the same state: claims count toward the Order Defect Rate.
+FIRST_AMONG_EQUALS = frozenset({"claim"})
+
 @dataclass(frozen=True)
 class StatedDeadline:
     at: datetime
@@ -443,7 +450,8 @@ def compute_deadlines(
     stated_text: str | None = None,
 ) -> Deadlines:
     """Due and critical times: the category's defaults, each replaced by the stated deadline
-    where that is earlier."""
+    where that is earlier; for ``STATED_WINDOW_CATEGORIES`` a later stated deadline is the
+    critical one."""
     rule = config.deadline(category)
     due = received_at + timedelta(hours=rule.due_hours)
     critical = received_at + timedelta(hours=rule.critical_hours)
@@ -451,6 +459,8 @@ def compute_deadlines(
     if stated_at is None:
         return Deadlines(due, critical, default)
     label = stated_text or stated_at.isoformat()
+    if stated_at > critical and category in STATED_WINDOW_CATEGORIES:
+        return Deadlines(due, stated_at, f"default {_hours(rule.due_hours)} ({category}), critical stated: {label}")
     if stated_at >= critical:
         return Deadlines(due, critical, f"{default}; stated {label} is later")
     if stated_at <= due:
@@ -543,6 +553,7 @@ def check_report(
                 hours_left=round((deadlines.due_at - now).total_seconds() / 3600, 2),
             )
         )
-    items.sort(key=lambda i: (-_RANK[i.state], i.deadlines.due_at, i.id))
+    # Most urgent state first; within a state claims first, then the earliest due.
+    items.sort(key=lambda i: (-_RANK[i.state], i.category not in FIRST_AMONG_EQUALS, i.deadlines.due_at, i.id))
     totals = off_list_counts(conn, account) if with_totals else {}
     return CheckReport(now=now, items=tuple(items), off_list=totals)

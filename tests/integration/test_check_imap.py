@@ -276,3 +276,84 @@ def test_forwards_template_auto_replies_and_mail_to_seller_support_are_no_replie
     assert rows["<t1@shop>"].auto_reply and rows["<t2@shop>"].auto_reply and not rows["<r1@shop>"].auto_reply
     support = rows["<ss-case@a>"]
     assert (support.reply_message_id, support.reply_rule) == (rows["<s1@shop>"].id, "references")
+
+
+def test_claims_and_look_alike_domains_through_poll(mailbox: Dovecot, imap_config: Path) -> None:
+    """Issue 10, items 6-7, through poll against Dovecot and check --json: A-to-z Guarantee
+    claims and chargebacks are 'claim', 72 h due and critical unless the notice states a time,
+    listed first in their state, answered with 'replied'; mail from look-alike domains is
+    skipped by the header prefilter (its body never fetched) and never listed, while every
+    real marketplace domain and subdomain is kept."""
+    from datetime import timedelta
+
+    from hygiene.cli import cli
+
+    imap_config.write_text('timezone = "Asia/Tokyo"\n' + imap_config.read_text())
+    me = mailbox.user
+
+    def at(hours: float) -> str:
+        return (NOW + timedelta(hours=hours)).isoformat()
+
+    inbox = [
+        eml("atoz-guarantee-no-reply@amazon.co.jp", me, "「Amazonマーケットプレイス保証」申請について（注文番号：250-1234567-7654321）",
+            "購入者様よりAmazonマーケットプレイス保証の申請がありました。セラーセントラルで申請内容をご確認ください。", mid="c1@a", hours_ago=10),
+        eml("atoz-guarantee-no-reply@amazon.com", me, "A-to-z Guarantee claim on order 111-1234567-7654321",
+            "A buyer has filed an A-to-z Guarantee claim.\nPlease respond within 48 hours in Seller Central.", mid="c2@a", hours_ago=50),
+        eml("no-reply@amazon.co.jp", me, "チャージバック請求のお知らせ",
+            "チャージバックの請求がありました。2026年11月21日 18:00までにセラーセントラルでご回答ください。", mid="c3@a", hours_ago=5),
+        eml("atoz-guarantee-no-reply@amazon.com", me, "A-to-z Guarantee claim decision", "The claim was granted.", mid="c4@a", hours_ago=5),
+        eml(buyer(21), me, "届きません", mid="b1@a", hours_ago=1),
+        # look-alikes: never Amazon's
+        eml("seller-performance@amazon.co.jp.login-check.example", me, "アカウント停止のお知らせ",
+            "24時間以内にご対応ください。", mid="x1@a", hours_ago=3),
+        eml("atoz-guarantee-no-reply@amazon.com-verify.example", me, "A-to-z Guarantee claim", "Respond within 2 hours.", mid="x2@a", hours_ago=3),
+        eml("buyer@marketplace.amazon.de.account-check.net", me, "Frage", mid="x3@a", hours_ago=3),
+        # real marketplaces and subdomains: kept (notifications)
+        eml("no-reply@amazon.com.br", me, "Pedido enviado", mid="r1@a", hours_ago=3),
+        eml("shipment-tracking@email.amazon.co.uk", me, "Shipped", mid="r2@a", hours_ago=3),
+        eml("no-reply@sellercentral.amazon.com.be", me, "Bestelling", mid="r3@a", hours_ago=3),
+    ]
+    for data in inbox:
+        mailbox.append("INBOX", data)
+
+    polled = CliRunner().invoke(cli, ["poll", "--json"], env=NOW_ENV)
+    assert polled.exit_code == 0, polled.output + polled.stderr
+    (folder,) = [f for f in json.loads(polled.stdout)["accounts"][0]["folders"] if f["name"] == "INBOX"]
+    assert (folder["new"], folder["skipped"]) == (8, 3)
+
+    result = check("--json")
+    assert result.exit_code == 4, result.output + result.stderr
+    items = json.loads(result.stdout)["items"]
+    got = {i["subject"][:12]: (i["category"], i["state"], i["due_at"], i["critical_at"], i["deadline_source"]) for i in items}
+    assert got == {
+        # 72 h after arrival, due and critical alike
+        "「Amazonマーケット": ("claim", "pending", at(62), at(62), "default 72 h / 72 h (claim)"),
+        # stated 48 hours, 50 h ago
+        "A-to-z Guara": ("claim", "critical", at(-2), at(-2), "stated: within 48 hours"),
+        # 2026-11-21 18:00 JST (09:00 UTC) is before the 72 h default
+        "チャージバック請求のお知": ("claim", "pending", at(33), at(33), "stated: 2026年11月21日 18:00まで"),
+        "届きません": ("buyer", "pending", at(23), at(47), "default 24 h / 48 h (buyer)"),
+    }
+    # critical first; among the pending the claims before the buyer (due earlier)
+    assert [i["subject"][:12] for i in items] == ["A-to-z Guara", "チャージバック請求のお知", "「Amazonマーケット", "届きません"]
+
+    listed = CliRunner().invoke(cli, ["messages", "--json"], env=NOW_ENV)
+    stored = sorted((m["from"], m["category"]) for m in json.loads(listed.stdout)["messages"])
+    assert stored == sorted([
+        ("atoz-guarantee-no-reply@amazon.co.jp", "claim"),
+        ("atoz-guarantee-no-reply@amazon.com", "claim"),
+        ("atoz-guarantee-no-reply@amazon.com", "notification"),  # the decision is news
+        ("no-reply@amazon.co.jp", "claim"),
+        (buyer(21), "buyer"),
+        ("no-reply@amazon.com.br", "notification"),
+        ("shipment-tracking@email.amazon.co.uk", "notification"),
+        ("no-reply@sellercentral.amazon.com.be", "notification"),
+    ])
+
+    # Answered in Seller Central: 'replied' takes the claim off the list.
+    claim_id = next(i["id"] for i in items if i["subject"].startswith("A-to-z"))
+    marked = CliRunner().invoke(cli, ["replied", str(claim_id), "--at", "2026-11-19T12:00:00Z"], env=NOW_ENV)
+    assert marked.exit_code == 0, marked.output + marked.stderr
+    again = check("--json", "--no-poll")
+    assert again.exit_code == 0, again.output + again.stderr
+    assert claim_id not in {i["id"] for i in json.loads(again.stdout)["items"]}

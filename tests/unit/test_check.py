@@ -248,3 +248,68 @@ def test_times_inside_the_range_are_still_read(config_path: Path) -> None:
     for text in ("1990-01-01T00:00:00+00:00", "2200-12-31T23:59:59+00:00", "20261120", "yesterday 18:00"):
         result = run(config_path, "check", "--no-poll", "--json", "--now", text)
         assert result.exit_code == 0, result.output + result.stderr
+
+
+ATOZ_JP = "atoz-guarantee-no-reply@amazon.co.jp"
+ATOZ_US = "atoz-guarantee-no-reply@amazon.com"
+
+
+def test_claims_default_72_hours_stated_times_and_listed_first_among_equals(tmp_path: Path, config_path: Path) -> None:
+    """Issue 10, item 6: A-to-z Guarantee claims and chargebacks are category ``claim``, due
+    and critical 72 h after arrival by default, earlier when the notice says so, critical at a
+    later stated window; first among messages in the same state; answered with 'replied'."""
+    box = Mailbox(tmp_path / "mail")
+    ja = box.inbound(ATOZ_JP, "「Amazonマーケットプレイス保証」申請について（注文番号：250-1234567-7654321）", hours_ago=10,
+                     body="購入者様よりAmazonマーケットプレイス保証の申請がありました。\n詳細をセラーセントラルからご確認ください。")
+    en = box.inbound(ATOZ_US, "A-to-z Guarantee claim on order 111-1234567-7654321", hours_ago=70,
+                     body="A buyer has filed an A-to-z Guarantee claim.\nPlease respond within 48 hours in Seller Central.")
+    cb = box.inbound("cb-seller-notification@amazon.co.jp", "チャージバック請求のお知らせ", hours_ago=80,
+                     body="チャージバックの請求がありました。7日以内にセラーセントラルでご回答ください。")
+    late_buyer = box.inbound(BUYER, "届きません", hours_ago=30)  # late, earlier due than the claim
+    pending_buyer = box.inbound(BUYER2, "サイズについて", hours_ago=1)
+    ids = load(box, config_path)
+
+    code, data = check_json(config_path)
+    by_id = {i["id"]: i for i in data["items"]}
+    claim_ja = by_id[ids[ja]]
+    assert (claim_ja["category"], claim_ja["state"]) == ("claim", "pending")
+    assert claim_ja["due_at"] == claim_ja["critical_at"] == (NOW + timedelta(hours=62)).isoformat()
+    assert claim_ja["deadline_source"] == "default 72 h / 72 h (claim)"
+    claim_en = by_id[ids[en]]
+    assert (claim_en["category"], claim_en["state"]) == ("claim", "critical")
+    assert claim_en["due_at"] == claim_en["critical_at"] == (NOW - timedelta(hours=22)).isoformat()
+    assert claim_en["deadline_source"] == "stated: within 48 hours"
+    # 7 days is Amazon's window for this chargeback: critical then, due at the 72 h default.
+    chargeback = by_id[ids[cb]]
+    assert (chargeback["category"], chargeback["state"]) == ("claim", "late")
+    assert chargeback["due_at"] == (NOW - timedelta(hours=8)).isoformat()
+    assert chargeback["critical_at"] == (NOW + timedelta(hours=88)).isoformat()
+    assert chargeback["deadline_source"] == "default 72 h (claim), critical stated: 7日以内"
+    # Most urgent state first; within a state, claims first.
+    assert [i["id"] for i in data["items"]] == [ids[en], ids[cb], ids[late_buyer], ids[ja], ids[pending_buyer]]
+    assert code == 4
+
+    text = run(config_path, "check", "--no-poll", "--now", NOW_ISO).output
+    assert "claim" in text and f"{ATOZ_JP}  #{ids[ja]}" in text
+
+    # No mail answers a claim: the response goes through Seller Central.
+    assert run(config_path, "replied", str(ids[en]), "--at", "2026-11-19T10:00:00Z", "--now", NOW_ISO).exit_code == 0
+    assert run(config_path, "replied", str(ids[cb]), "--now", NOW_ISO).exit_code == 0
+    code, data = check_json(config_path)
+    assert ids[en] not in {i["id"] for i in data["items"]} and ids[cb] not in {i["id"] for i in data["items"]}
+    assert code == 3
+    listed = run(config_path, "messages", "--category", "claim", "--json")
+    assert {m["id"] for m in json.loads(listed.output)["messages"]} == {ids[ja], ids[en], ids[cb]}
+
+
+def test_claim_deadlines_are_configurable_on_their_own(tmp_path: Path, config_path: Path) -> None:
+    base = config_path.read_text()
+    config_path.write_text(base + "[deadlines]\ndue_hours = 12\ncritical_hours = 24\n")
+    config = load_config(config_path)
+    assert (config.deadline("claim").due_hours, config.deadline("claim").critical_hours) == (72, 72)
+    assert config.deadline("buyer").due_hours == 12
+    config_path.write_text(base + "[deadlines.claim]\ndue_hours = 48\n")
+    config = load_config(config_path)
+    assert (config.deadline("claim").due_hours, config.deadline("claim").critical_hours) == (48, 72)
+    config_path.write_text(base + "[categories.claim]\nneeds_reply = false\n")
+    assert load_config(config_path).needs_reply["claim"] is False

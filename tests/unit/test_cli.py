@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from hygiene.cli import COMMANDS, cli
 
-HEAVY = ("sqlalchemy", "alembic", "imapclient", "plotext", "dateparser")
+HEAVY = ("sqlalchemy", "alembic", "imapclient", "plotext", "dateparser", "publicsuffixlist")
 
 
 def all_commands() -> list[tuple[str, ...]]:

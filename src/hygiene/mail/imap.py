@@ -664,10 +664,10 @@ def _worker_start(parent: int) -> None:
 
 def _subject_matters(config: Config, sender: str) -> bool:
     """Whether a classification rule could look at the subject of mail from ``sender``."""
-    from fnmatch import fnmatchcase
+    from hygiene.domains import any_match
 
     return config.keep_other or any(
-        rule.subject and (not rule.from_ or any(fnmatchcase(sender, p) for p in rule.from_)) for rule in config.rules
+        rule.subject and (not rule.from_ or any_match([sender], rule.from_)) for rule in config.rules
     )
 
 
