@@ -363,7 +363,9 @@ def compute_figures(
     histogram = Histogram(HISTOGRAM_BIN_HOURS, tuple(counts))
 
     report = check_report(conn, config, now, account) if with_check else None
-    items = [i for i in report.items if not category or i.category == category] if report else []
+    # what check lists, received by ``now`` (check's list is of messages unanswered today: at
+    # an earlier --now, a message answered since is not in it)
+    items = [i for i in report.items if (not category or i.category == category) and i.received_at <= now] if report else []
     now_counts = NowCounts(
         awaiting=len(items),
         pending=sum(i.state == "pending" for i in items),
@@ -407,6 +409,8 @@ def _score(
     everything = merged(inputs.values())
     lifts: list[Lift] = []
     for item in report.items if report else ():
+        if item.received_at > now:
+            continue
         week = int((now - item.received_at) // WEEK)
         if week >= WEEKS or item.account not in inputs:
             continue
