@@ -125,6 +125,12 @@ def _scores(engine: Engine) -> tuple[int | None, dict[str, int | None], Any]:
     return fig.score.overall.score, {a: p.score for a, p in fig.score.accounts.items()}, fig
 
 
+def not_lower(before: int | None, after: int | None) -> bool:
+    if before is None:
+        return after is None or after >= 0
+    return after is not None and after >= before
+
+
 HISTORY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -142,9 +148,9 @@ def test_on_random_histories_in_the_database(engine: Engine, ins: list[Any], out
         with engine.begin() as conn:
             mark_replied(conn, item.id, NOW)
         overall2, accounts2, _ = _scores(engine)
-        assert overall is not None and overall2 is not None and overall2 >= overall
-        before, after = accounts[item.account], accounts2[item.account]
-        assert before is not None and after is not None and after >= before
+        # (a message older than the scored weeks moves nothing: None stays None)
+        assert not_lower(overall, overall2)
+        assert not_lower(accounts.get(item.account), accounts2.get(item.account))
         _fill(engine, ins, outs)  # back to the drawn history
     # a new message past its critical time (48 h by default), unanswered
     account = data.draw(st.sampled_from(("jp", "us")))
