@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "messages": "hygiene.cli.mail:messages",
     "status": "hygiene.cli.mail:status",
     "check": "hygiene.cli.check:check",
+    "report": "hygiene.cli.report:report",
     "show": "hygiene.cli.check:show",
     "replied": "hygiene.cli.check:replied",
     "dismiss": "hygiene.cli.check:dismiss",

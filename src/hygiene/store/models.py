@@ -87,6 +87,12 @@ class Message(Base):
         # Reply matching (migration 0002): new rows to key, and what still awaits a reply.
         Index("ix_messages_keyed_at", "keyed_at"),
         Index("ix_messages_awaiting", "needs_reply", "replied_at", "dismissed_at"),
+        # Figures (migration 0004): every column the report and dashboard read, so they
+        # read a range of this index, never the table (hygiene.store.figures).
+        Index(
+            "ix_messages_figures", "direction", "needs_reply", "received_at", "dismissed_at", "replied_at",
+            "response_seconds", "category", "account", "stated_deadline_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

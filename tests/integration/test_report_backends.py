@@ -1,0 +1,14 @@
+"""The figures of the hand-counted history (tests/unit/test_report.py) on both backends:
+the same SQL (CASE buckets, ROW_NUMBER percentiles, integer division) gives the same numbers
+on SQLite and a real PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.unit.test_report import check_hand_counts, load_history
+
+
+def test_hand_counted_figures_on_both_backends(database_url: str, tmp_path: Path) -> None:
+    engine, ids = load_history(tmp_path, database_url)
+    check_hand_counts(engine, ids)
