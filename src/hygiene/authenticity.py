@@ -16,7 +16,8 @@ the seller's own receiving server says about it, in this order:
 4. Without a verdict: a DKIM signature by a non-Amazon domain, or ``Received-SPF`` failing
    for an Amazon envelope sender, is suspicious. No information at all is not suspicion.
 5. Links to hosts that are not Amazon's, in mail claiming to be Amazon and not verified
-   genuine, are suspicious (the hosts are named, never fetched).
+   genuine, are suspicious (the hosts are named, never fetched) — except in a buyer's
+   message through Amazon's relay (marketplace.amazon.*), whose links are the buyer's.
 
 Pure functions of plain data: the caller says which domains are Amazon's.
 """
@@ -99,6 +100,19 @@ def looks_like_amazon(domain: str) -> bool:
     return bool(_LOOKALIKE.search(skeleton(domain)))
 
 
+def claims_amazon(claims: MessageClaims, *, is_amazon: Callable[[str], bool]) -> bool:
+    """Whether the message claims to be Amazon at all (step 1): cheap, for the header
+    prefilter, which must fetch every such message so that a forgery is seen."""
+    name = unicodedata.normalize("NFKC", claims.from_name)
+    if name and (_AMAZON_NAME.search(name) or (not name.isascii() and _AMAZON_NAME.search(skeleton(name)))):
+        return True
+    for address in (claims.from_addr, *claims.reply_to, claims.sender):
+        domain = _domain(address)
+        if domain and (is_amazon(domain) or looks_like_amazon(domain)):
+            return True
+    return False
+
+
 def judge(
     claims: MessageClaims,
     *,
@@ -135,7 +149,10 @@ def judge(
             reasons.append(server)
         elif server is None:
             reasons.extend(_unverified_signs(claims, from_domain, is_amazon))
-    if not verified:
+    # A buyer's message through Amazon's relay carries the buyer's own words and links: not
+    # Amazon claiming anything (a forged relay address is caught by the server's verdict).
+    relay = from_domain.startswith("marketplace.amazon.")
+    if not verified and not relay:
         foreign = sorted({h for h in claims.link_hosts if h and not _amazon_link(h, is_amazon)})
         if foreign:
             shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")

@@ -12,12 +12,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from hygiene.authenticity import MessageClaims, claims_amazon, judge
 from hygiene.config import OUTBOUND, ClassifyRule, Config
-from hygiene.domains import any_match
+from hygiene.domains import any_match, is_amazon_domain
 from hygiene.mail.parse import ParsedMessage
 
 INBOUND = "inbound"
 OUTBOUND_DIRECTION = "outbound"
+#: Mail that claims to be Amazon and is not (hygiene.authenticity): kept, never answered.
+SUSPICIOUS = "suspicious"
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,8 @@ class Classification:
     direction: str
     category: str
     needs_reply: bool
+    #: why the message is SUSPICIOUS ("; "-joined), else None
+    reasons: str | None = None
 
 
 @lru_cache(maxsize=256)
@@ -60,18 +65,53 @@ def classify(
     *,
     folder_role: str = "inbox",
     own_addresses: frozenset[str] = frozenset(),
+    trusted_authserv_ids: tuple[str, ...] = (),
 ) -> Classification | None:
-    """The message's classification, or None when it is not worth keeping."""
+    """The message's classification, or None when it is not worth keeping. Inbound mail that
+    claims to be Amazon and is not is SUSPICIOUS whatever the rules say (and kept even when
+    no rule would keep it); ``trusted_authserv_ids`` name the receivers whose
+    Authentication-Results are believed (see :mod:`hygiene.authenticity`)."""
     if is_outbound(msg, folder_role, own_addresses):
         if _any_glob(msg.to_addrs + msg.cc_addrs, config.outbound_to) or config.keep_other:
             return Classification(OUTBOUND_DIRECTION, OUTBOUND, False)
         return None
+    kind = _by_rules(msg, config)
+    reasons = _forgery(msg, trusted_authserv_ids)
+    if reasons:
+        return Classification(INBOUND, SUSPICIOUS, False, reasons)
+    return kind
+
+
+def _by_rules(msg: ParsedMessage, config: Config) -> Classification | None:
     for rule in config.rules:
         if rule_matches(rule, msg):
             return Classification(INBOUND, rule.category, config.needs_reply.get(rule.category, False))
     if config.keep_other:
         return Classification(INBOUND, "other", config.needs_reply.get("other", False))
     return None
+
+
+def _claims(msg: ParsedMessage) -> MessageClaims:
+    return MessageClaims(
+        from_addr=msg.from_addr,
+        from_name=msg.from_name,
+        reply_to=tuple(msg.reply_to),
+        sender=msg.sender,
+        auth_results=tuple(msg.auth_results),
+        arc_auth_results=tuple(msg.arc_auth_results),
+        dkim_domains=tuple(msg.dkim_domains),
+        received_spf=tuple(msg.received_spf),
+        link_hosts=tuple(msg.link_hosts),
+    )
+
+
+def _forgery(msg: ParsedMessage, trusted_authserv_ids: tuple[str, ...]) -> str | None:
+    """Why ``msg`` only claims to be Amazon, or None (no claim, or a claim that holds)."""
+    claims = _claims(msg)
+    if not claims_amazon(claims, is_amazon=is_amazon_domain):
+        return None
+    verdict = judge(claims, is_amazon=is_amazon_domain, trusted_authserv_ids=trusted_authserv_ids)
+    return "; ".join(verdict.reasons) if verdict.suspicious else None
 
 
 def could_keep(
@@ -87,4 +127,7 @@ def could_keep(
         return True
     if is_outbound(headers, folder_role, own_addresses):
         return _any_glob(headers.to_addrs + headers.cc_addrs, config.outbound_to)
-    return any(rule_matches(rule, headers, headers_only=True) for rule in config.rules)
+    # Mail claiming to be Amazon is always read: a forgery must be seen to be flagged.
+    return any(rule_matches(rule, headers, headers_only=True) for rule in config.rules) or claims_amazon(
+        _claims(headers), is_amazon=is_amazon_domain
+    )

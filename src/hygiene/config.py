@@ -157,6 +157,9 @@ class AccountConfig:
     timeout: float = 30.0
     #: a CA bundle to trust instead of the system's (a self-hosted server, a private CA)
     ca_file: Path | None = None
+    #: the receiving servers whose Authentication-Results are believed; empty: the topmost
+    #: header's (the one the seller's own provider adds last)
+    trusted_authserv_ids: tuple[str, ...] = ()
     #: index in the ``accounts`` array, for error messages
     index: int = 0
     config_path: Path | None = None
@@ -276,6 +279,9 @@ class Config:
     date_skew_minutes: float = 15.0
     tone: ToneConfig = field(default_factory=ToneConfig)
     replies: RepliesConfig = field(default_factory=RepliesConfig)
+    #: 'hygiene check' warns of mail claiming to be Amazon received in the last this many
+    #: days (0: no warning)
+    suspicious_check_days: int = 7
 
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:
@@ -417,6 +423,7 @@ TOP_KEYS = (
     "poll",
     "tone",
     "replies",
+    "suspicious",
 )
 ACCOUNT_KEYS = (
     "name",
@@ -431,6 +438,7 @@ ACCOUNT_KEYS = (
     "addresses",
     "timeout",
     "ca_file",
+    "trusted_authserv_ids",
 )
 
 
@@ -546,6 +554,11 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             auto_reply_bodies=_patterns(rt, "auto_reply_bodies"),
         )
 
+    suspicious_check_days = 7
+    if (st := top.get_table("suspicious")) is not None:
+        st.check_known(("check_days",))
+        suspicious_check_days = st.get_int("check_days", 7, lo=0, hi=365)
+
     return Config(
         path=path,
         database=DatabaseConfig(url=db_url, keep_raw=keep_raw),
@@ -562,6 +575,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         date_skew_minutes=date_skew_minutes,
         tone=tone,
         replies=replies,
+        suspicious_check_days=suspicious_check_days,
     )
 
 
@@ -629,6 +643,7 @@ def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:
                 addresses=t.get_str_list("addresses") or (),
                 timeout=t.get_number("timeout", 30.0, maximum=MAX_TIMEOUT_S),
                 ca_file=_ca_file(t, path),
+                trusted_authserv_ids=t.get_str_list("trusted_authserv_ids") or (),
                 index=i,
                 config_path=path,
             )

@@ -124,3 +124,15 @@ def address_matches(address: str, pattern: str) -> bool:
 
 def any_match(addresses: list[str], patterns: tuple[str, ...]) -> bool:
     return any(address_matches(a, p) for a in addresses for p in patterns)
+
+
+@lru_cache(maxsize=4096)
+def is_amazon_domain(domain: str) -> bool:
+    """Amazon's own domain: its registrable domain is ``amazon.`` plus a public suffix
+    (``amazon.co.jp``, ``marketplace.amazon.de``, ``amazon.com.br``); never one that merely
+    holds "amazon." as a label (``amazon.co.jp.login-check.example``)."""
+    domain = domain.strip().strip(".").lower()
+    if "amazon" not in domain:  # cheap: most domains never load the list
+        return False
+    split = split_domain(domain)
+    return split is not None and split[0].rsplit(".", 1)[-1] == "amazon"

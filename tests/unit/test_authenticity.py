@@ -105,3 +105,7 @@ def test_unreadable_authentication_results_are_no_verdict() -> None:
 
 def test_skeleton_folds_confusables_and_full_width() -> None:
     assert skeleton("ＡＭＡＺＯＮ") == "amazon" and skeleton("\u0430mazon") == "amazon"
+
+
+def test_a_buyers_links_through_amazons_relay_are_the_buyers() -> None:
+    assert verdict(from_addr="k4m2x9q1@marketplace.amazon.co.jp", from_name="Amazon Seller Support", link_hosts=("imgur.com",)) == (False, ())

@@ -55,7 +55,7 @@ def test_every_state_most_urgent_first_and_json_shape(tmp_path: Path, config_pat
 
     code, data = check_json(config_path)
     assert code == 4
-    assert set(data) == {"now", "items", "counts", "sync"}
+    assert set(data) == {"now", "items", "counts", "sync", "suspicious"}
     assert data["now"] == NOW_ISO
     assert [i["state"] for i in data["items"]] == ["critical", "late", "due_soon", "pending"]
     assert data["counts"] == {"critical": 1, "late": 1, "due_soon": 1, "pending": 1}
@@ -151,7 +151,7 @@ def test_replied_dismiss_undo_and_show(tmp_path: Path, config_path: Path) -> Non
     assert code == 3 and [i["id"] for i in data["items"]] == [ids[q]]
 
     assert run(config_path, "dismiss", str(ids[q]), "--reason", "buyer withdrew", "--now", NOW_ISO).exit_code == 0
-    assert check_json(config_path) == (0, {"now": NOW_ISO, "items": [], "counts": {"critical": 0, "late": 0, "due_soon": 0, "pending": 0}, "sync": []})
+    assert check_json(config_path) == (0, {"now": NOW_ISO, "items": [], "counts": {"critical": 0, "late": 0, "due_soon": 0, "pending": 0}, "sync": [], "suspicious": []})
 
     shown = run(config_path, "show", str(ids[n]), "--now", NOW_ISO)
     assert shown.exit_code == 0, shown.stderr

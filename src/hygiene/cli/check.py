@@ -131,7 +131,7 @@ def check(app: AppContext, no_poll: bool, as_json: bool, account: str | None, ve
     """
     from hygiene.deadlines import check_report
     from hygiene.freshness import stale_line
-    from hygiene.views.check import check_dict, render_check
+    from hygiene.views.check import check_dict, render_check, render_suspicious, suspicious_dicts
 
     now = app.now()
     config = app.config()
@@ -149,6 +149,15 @@ def check(app: AppContext, no_poll: bool, as_json: bool, account: str | None, ve
     verbose = verbose_flag or app.verbose
     with app.engine().connect() as conn:
         report = check_report(conn, config, now, account, with_totals=verbose and not as_json)
+    days = config.suspicious_check_days
+    suspicious = []
+    if days:
+        from datetime import timedelta
+
+        from hygiene.store.replies import suspicious_since
+
+        with app.engine().connect() as conn:
+            suspicious = suspicious_since(conn, now - timedelta(days=days), account)
     freshness = _freshness(app, account, now)
     # Data that stopped syncing must not read as "clear": a failed poll, or (without a
     # poll) an account not synced successfully within [poll] stale_after_hours.
@@ -156,11 +165,15 @@ def check(app: AppContext, no_poll: bool, as_json: bool, account: str | None, ve
     if as_json:
         data = check_dict(report)
         data["sync"] = [f.as_json(now) for f in freshness]
+        data["suspicious"] = suspicious_dicts(suspicious)
         print_json(data)
     else:
         text = render_check(report, _zone(app), verbose=verbose)
         if text:
             click.echo(text)
+        warning = render_suspicious(suspicious, _zone(app), days)
+        if warning:  # the exit code stays the list's: a forgery asks nothing of the seller
+            click.echo(("\n" if text else "") + warning)
     for fresh in stale:
         click.echo(f"hygiene: warning: {safe(stale_line(fresh, now))}; this check may miss newer mail", err=True)
     if report.exit_code:

@@ -73,13 +73,13 @@ DIRECT_KEEP_RATIO = 0.7
 #: Batches fetched but not yet stored, at most (memory stays bounded whatever the mailbox).
 MAX_BATCHES_AHEAD = 3
 #: Phase one fetches only header literals (cheap to lex); phase two what the kept ones need.
-HEADER_ITEMS = ["BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT)]"]
+HEADER_ITEMS = ["BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT REPLY-TO SENDER)]"]
 BODY_ITEMS = ["BODY.PEEK[]", "FLAGS", "INTERNALDATE"]
 
 #: Just what classification looks at, for the header prefilter.
-HEADER_FIELDS = b"BODY[HEADER.FIELDS (FROM TO CC SUBJECT)]"
+HEADER_FIELDS = b"BODY[HEADER.FIELDS (FROM TO CC SUBJECT REPLY-TO SENDER)]"
 _ADDRESS = re.compile(rb"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
-_FIELD = re.compile(rb"^(from|to|cc|subject):[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+_FIELD = re.compile(rb"^(from|to|cc|subject|reply-to|sender):[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 
 
 class SyncError(HygieneError):
@@ -684,27 +684,33 @@ def quick_headers(block: bytes, decode_subject: Callable[[str], bool] | None = N
             continue
         addresses = [a.decode("ascii", "replace").lower() for a in _ADDRESS.findall(value)]
         if name == b"from":
-            out.from_addr = _sender(value) or (addresses[0] if addresses else "")
+            out.from_name, sender = _sender(value)
+            out.from_addr = sender or (addresses[0] if addresses else "")
         elif name == b"to":
             out.to_addrs += addresses
-        else:
+        elif name == b"cc":
             out.cc_addrs += addresses
+        elif name == b"reply-to":
+            out.reply_to += addresses
+        else:
+            out.sender = addresses[0] if addresses else ""
     if raw_subject and (decode_subject is None or decode_subject(out.from_addr)):
         out.subject = _decode_subject(raw_subject)
     return out
 
 
-def _sender(value: bytes) -> str:
-    """The sender's address as the full parse reads it, so that the prefilter never skips what
-    classification would keep: a display name may itself look like an address
-    ("news@shop.example.com" <seller-performance@amazon.co.jp>). "" when none is read."""
+def _sender(value: bytes) -> tuple[str, str]:
+    """The sender's display name and address as the full parse reads them, so that the
+    prefilter never skips what classification would keep: a display name may itself look
+    like an address ("news@shop.example.com" <seller-performance@amazon.co.jp>), or say
+    "Amazon" on a forger's address. ("", "") when none is read."""
     headers = parse._Headers.__new__(parse._Headers)
     headers.values = {"from": [value.decode("ascii", "surrogateescape")]}
     try:
         senders = parse._addresses(headers, "From", [])
-    except Exception:  # the pattern's reading (the caller's fallback) will do
-        return ""
-    return senders[0][1] if senders else ""
+    except Exception:  # noqa: BLE001 - the pattern's reading (the caller's fallback) will do
+        return "", ""
+    return senders[0] if senders else ("", "")
 
 
 def _decode_subject(value: bytes) -> str:

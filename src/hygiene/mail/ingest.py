@@ -99,7 +99,7 @@ def storable(text: str) -> str:
 #: category names); a value that still slips through is salvaged by the store.
 MAIL_TEXT_KEYS = (
     "message_id", "in_reply_to", "references", "from_name", "from_addr", "to_addrs",
-    "cc_addrs", "subject", "body_text", "parse_note", "flags", "folder",
+    "cc_addrs", "subject", "body_text", "parse_note", "flags", "folder", "suspicious_reasons",
 )
 
 
@@ -165,7 +165,7 @@ def build_row(
 ) -> tuple[dict[str, Any] | None, ParsedMessage]:
     """The database row for ``raw`` (None when no rule keeps it), and the parsed message."""
     parsed = parse_message(raw.data)
-    kind = classify(parsed, config, folder_role=raw.role, own_addresses=own_addresses)
+    kind = classify(parsed, config, folder_role=raw.role, own_addresses=own_addresses, trusted_authserv_ids=_trusted(config, account))
     if kind is None:
         return None, parsed
     flags, seen, answered = flag_state(raw.flags)
@@ -212,11 +212,19 @@ def build_row(
         # every row carries the same keys: batches are inserted with one statement
         "tone_score": None,
         "tone_verdict": None,
+        "suspicious_reasons": kind.reasons,
     }
     storable_row(row)
     if kind.direction == "outbound" and not auto_reply:
         row["tone_score"], row["tone_verdict"] = sent_tone(row["body_text"], config)
     return row, parsed
+
+
+def _trusted(config: Config, account: str) -> tuple[str, ...]:
+    for acc in config.accounts:
+        if acc.name == account:
+            return acc.trusted_authserv_ids
+    return ()  # an import-only account name: the topmost Authentication-Results header's
 
 
 def sent_tone(body: str, config: Config) -> tuple[float | None, str | None]:
@@ -282,5 +290,6 @@ def unparsed_row(raw: RawMessage, account: str, now: datetime, note: str) -> dic
         "direction": "outbound" if raw.role == "sent" else "inbound", "category": "other",
         "needs_reply": False, "auto_reply": False, "body_text": "", "size": len(raw.data),
         "parse_note": note, "raw": raw.data, "stored_at": now, "tone_score": None, "tone_verdict": None,
+        "suspicious_reasons": None,
     }
 

@@ -80,6 +80,7 @@ def store_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int, i
     for row in rows:
         by_key.setdefault((row["account"], row["folder"], row["fingerprint"]), row)
     existing: dict[tuple[str, str, str], int] = {}
+    stored_kind: dict[int, tuple[str, bool, str | None]] = {}
     groups: dict[tuple[str, str], list[str]] = {}
     for account, folder, fp in by_key:
         groups.setdefault((account, folder), []).append(fp)
@@ -87,14 +88,16 @@ def store_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int, i
         for chunk_start in range(0, len(fps), 500):
             chunk = fps[chunk_start : chunk_start + 500]
             found = conn.execute(
-                select(Message.id, Message.fingerprint).where(
+                select(Message.id, Message.fingerprint, Message.category, Message.needs_reply, Message.suspicious_reasons).where(
                     Message.account == account,
                     Message.folder == folder,
                     Message.fingerprint.in_(chunk),
                 )
             )
-            for mid, fp in found:
+            for mid, fp, category, needs_reply, reasons in found:
                 existing[(account, folder, fp)] = mid
+                stored_kind[mid] = (category, bool(needs_reply), reasons)
+    _reclassify(conn, [(existing[k], r) for k, r in by_key.items() if k in existing], stored_kind)
     new_rows = [r for k, r in by_key.items() if k not in existing]
     if new_rows:
         _insert(conn, _column_key_rows(new_rows))
@@ -211,6 +214,37 @@ def salvage_row(row: dict[str, Any], exc: BaseException) -> dict[str, Any]:
     note = f"the database refused this message ({exc.__class__.__name__}); its text is kept with backslash escapes"
     out["parse_note"] = f"{out['parse_note']}; {note}" if out.get("parse_note") else note
     return out
+
+
+def _reclassify(conn: Connection, seen_again: list[tuple[int, dict[str, Any]]], stored: dict[int, tuple[str, bool, str | None]]) -> None:
+    """A stored message read again (``poll --full``, a rescan, a second import) takes the
+    classification of today's rules; one whose category changed is keyed again, since its
+    thread keys and stated deadline depend on it. Manual marks and replies stay."""
+    from sqlalchemy import bindparam, delete
+
+    from hygiene.store.models import ThreadKey
+
+    changed = [
+        {"b_id": mid, "b_category": r["category"], "b_needs_reply": r["needs_reply"], "b_reasons": r.get("suspicious_reasons")}
+        for mid, r in seen_again
+        if "category" in r and stored[mid] != (r["category"], bool(r["needs_reply"]), r.get("suspicious_reasons"))
+    ]
+    if not changed:
+        return
+    conn.execute(
+        update(_TABLE)
+        .where(_TABLE.c.id == bindparam("b_id"))
+        .values(
+            category=bindparam("b_category"),
+            needs_reply=bindparam("b_needs_reply"),
+            suspicious_reasons=bindparam("b_reasons"),
+            keyed_at=None,
+        ),
+        changed,
+    )
+    ids = [c["b_id"] for c in changed]
+    for start in range(0, len(ids), 500):
+        conn.execute(delete(ThreadKey).where(ThreadKey.message_id.in_(ids[start : start + 500])))
 
 
 @dataclass

@@ -157,6 +157,8 @@ class Message(Base):
     #: tone of the seller's own sent mail (issue 3)
     tone_score: Mapped[float | None] = mapped_column(Float)
     tone_verdict: Mapped[str | None] = mapped_column(String(8))
+    #: category 'suspicious': why the message only claims to be Amazon ("; "-joined)
+    suspicious_reasons: Mapped[str | None] = mapped_column(Text)
 
 
 class ThreadKey(Base):

@@ -414,3 +414,14 @@ def clear_manual_marks(conn: Connection, message_id: int) -> list[str]:
     if values:
         conn.execute(update(_M).where(_M.c.id == message_id).values(**values))
     return undone
+
+
+def suspicious_since(conn: Connection, since: datetime, account: str | None = None) -> list[Any]:
+    """Mail judged to only claim to be Amazon, received since ``since``, newest first."""
+    query = _account(
+        select(_M.c.id, _M.c.from_addr, _M.c.subject, _M.c.received_at, _M.c.suspicious_reasons)
+        .where(_M.c.category == "suspicious", _M.c.received_at >= since)
+        .order_by(_M.c.received_at.desc()),
+        account,
+    )
+    return list(conn.execute(query))

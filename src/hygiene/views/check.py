@@ -132,6 +132,10 @@ def render_show(
     ]
     if message.parse_note:
         lines.append(f"Note:     {safe(message.parse_note)}")
+    reasons = getattr(message, "suspicious_reasons", None)
+    if reasons:
+        lines.append("WARNING:  this mail only claims to be Amazon; do not reply or open its links")
+        lines += [f"  - {safe(reason)}" for reason in reasons.split("; ")]
     body = safe(message.body_text, multiline=True).strip()
     if body:
         lines.append("")
@@ -197,3 +201,33 @@ def render_demo_summary(
             f"Median response time: {median}.",
         ]
     )
+
+
+def suspicious_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """``check --json``'s ``"suspicious"`` entries (exact text: JSON is data)."""
+    return [
+        {
+            "id": r.id,
+            "from": r.from_addr,
+            "subject": r.subject,
+            "received_at": r.received_at.isoformat(),
+            "reasons": (r.suspicious_reasons or "").split("; ") if r.suspicious_reasons else [],
+        }
+        for r in rows
+    ]
+
+
+def render_suspicious(rows: Sequence[Any], tz: tzinfo, days: int) -> str:
+    """The warning block after the check list; "" when there is nothing to warn of."""
+    if not rows:
+        return ""
+    n = len(rows)
+    lines = [
+        f"{n} suspicious message{'s' if n != 1 else ''} claiming to be Amazon in the last {days} days "
+        "(no reply needed; do not open their links):"
+    ]
+    for r in rows:
+        first = (r.suspicious_reasons or "").split("; ")[0]
+        lines.append(f"  #{r.id:<6} {_local(r.received_at, tz)}  {_clip(r.from_addr, 34):<34}  {_clip(r.subject, 40)}")
+        lines.append(f"          {safe(first)}")
+    return "\n".join(lines)
