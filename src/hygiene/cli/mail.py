@@ -68,7 +68,7 @@ def import_(app: AppContext, paths: tuple[Path, ...], account: str, as_json: boo
 
 @click.command()
 @click.option("--account", help="Only this account.")
-@click.option("--category", help="Only this category (account_health, claim, seller_support, buyer, notification, outbound, other).")
+@click.option("--category", help="Only this category (account_health, claim, seller_support, buyer, notification, outbound, other, suspicious).")
 @click.option("--since", help='Only messages received since WHEN (ISO-8601, or "3 days ago").')
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"messages": [...]}.')
