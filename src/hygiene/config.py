@@ -423,7 +423,7 @@ TOP_KEYS = (
     "poll",
     "tone",
     "replies",
-    "suspicious",
+    "phishing",
 )
 ACCOUNT_KEYS = (
     "name",
@@ -555,7 +555,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         )
 
     suspicious_check_days = 7
-    if (st := top.get_table("suspicious")) is not None:
+    if (st := top.get_table("phishing")) is not None:
         st.check_known(("check_days",))
         suspicious_check_days = st.get_int("check_days", 7, lo=0, hi=365)
 

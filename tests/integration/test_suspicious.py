@@ -223,3 +223,23 @@ def test_the_sample_set_through_poll(mailbox: Dovecot, imap_config: Path) -> Non
     again = CliRunner().invoke(cli, ["poll", "--full"], env={"HYGIENE_NOW": NOW.isoformat()})
     assert again.exit_code == 0, again.output
     assert sum(1 for c, *_ in categories(db).values() if c == "suspicious") == len(flagged)
+
+
+def test_the_warning_can_be_turned_off_and_receivers_named(config: Path, tmp_path: Path) -> None:
+    from hygiene.config import load_config
+
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "x.eml").write_bytes(mail("info@arnazon.com", *SUSPENDED_EN))
+    config.write_text(config.read_text() + "[phishing]\ncheck_days = 0\n")
+    assert run(config, "import", str(folder)).exit_code == 0  # type: ignore[attr-defined]
+    quiet = run(config, "check", "--no-poll", "--json")
+    assert json.loads(quiet.stdout)["suspicious"] == [] and run(config, "check", "--no-poll").stdout == ""  # type: ignore[attr-defined]
+    assert "suspicious" in json.loads(run(config, "messages", "--json").stdout)["messages"][0]["category"]  # type: ignore[attr-defined]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[phishing]\ncheck_days = -1\n")
+    result = run(bad, "check", "--no-poll")
+    assert result.exit_code == 1 and "phishing.check_days" in result.stderr  # type: ignore[attr-defined]
+    named = tmp_path / "named.toml"
+    named.write_text('[[accounts]]\nname = "jp"\nhost = "h"\nusername = "u"\npassword_env = "P"\ntrusted_authserv_ids = ["mx.google.com"]\n')
+    assert load_config(named).accounts[0].trusted_authserv_ids == ("mx.google.com",)
