@@ -24,6 +24,7 @@ Pure functions of plain data: the caller says which domains are Amazon's.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -75,14 +76,20 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].strip().strip(".").lower()
 
 
+#: Scripts that have no letters confusable with Latin ones (kana, CJK, Hangul, punctuation
+#: and spaces of those blocks): a name written in them cannot spell "amazon" in disguise.
+_NO_LATIN_LOOKALIKES = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef\s]*")
+
+
+@functools.lru_cache(maxsize=4096)
 def skeleton(text: str) -> str:
     """``text`` with compatibility forms and confusable characters folded to Latin, lower
     case: ``ＡＭＡＺＯＮ``, ``аmazon`` (Cyrillic а) and ``amazon`` all read ``amazon``."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if folded.isascii() or _NO_LATIN_LOOKALIKES.fullmatch("".join(c for c in folded if not c.isascii())):
+        return folded
     from confusable_homoglyphs import confusables
 
-    folded = unicodedata.normalize("NFKC", text).lower()
-    if folded.isascii():
-        return folded
     out = []
     for char in folded:
         found = confusables.is_confusable(char, preferred_aliases=["latin"]) if not char.isascii() else False

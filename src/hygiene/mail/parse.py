@@ -548,12 +548,14 @@ class AutoReplyText:
 
     subjects: tuple[re.Pattern[str], ...]
     bodies: tuple[re.Pattern[str], ...]
+    #: a body none of whose opening this pattern finds cannot match (None: always look)
+    body_gate: re.Pattern[str] | None = None
 
     def matches(self, subject: str, body: str) -> bool:
-        folded = unicodedata.normalize("NFKC", subject)
+        folded = unicodedata.normalize("NFKC", subject) if not subject.isascii() else subject
         if any(p.search(folded) for p in self.subjects):
             return True
-        if not body:
+        if not body or (self.body_gate is not None and not self.body_gate.search(body, 0, 4000)):
             return False
         opening = opening_lines(body)
         return any(p.search(opening) for p in self.bodies)
@@ -569,6 +571,8 @@ def auto_reply_text(extra_subjects: tuple[str, ...] = (), extra_bodies: tuple[st
     return AutoReplyText(
         (re.compile("|".join(f"(?:{p})" for p in (*AUTO_REPLY_SUBJECTS, *extra_subjects)), re.IGNORECASE),),
         (re.compile("|".join(f"(?:{p})" for p in (*AUTO_REPLY_BODIES, *extra_bodies)), flags),),
+        # every default body pattern says 自動 or auto…: most bodies are ruled out by one scan
+        None if extra_bodies else re.compile(r"自動|auto", re.IGNORECASE),
     )
 
 
@@ -653,8 +657,18 @@ _ARC_INSTANCE = re.compile(r"^\s*i\s*=\s*\d+\s*;\s*", re.IGNORECASE)
 _LINK_HOST = re.compile(r"\bhttps?://(?:[^\s/@<>\"']*@)?([^\s/:?#<>\"'\\]+)", re.IGNORECASE)
 
 
+_PROVENANCE_HEADERS = frozenset(
+    ("reply-to", "sender", "authentication-results", "arc-authentication-results", "dkim-signature", "received-spf")
+)
+
+
 def _provenance(out: ParsedMessage, headers: _Headers, notes: list[str]) -> None:
     """The headers that say where a message comes from, and its link hosts."""
+    if "://" in out.body_text:
+        hosts = dict.fromkeys(m.group(1).lower().rstrip(".") for m in _LINK_HOST.finditer(out.body_text))
+        out.link_hosts = list(hosts)[:50]
+    if _PROVENANCE_HEADERS.isdisjoint(headers.values):
+        return
     out.reply_to = [a for _, a in _addresses(headers, "Reply-To", notes) if a]
     sender = _addresses(headers, "Sender", notes)
     out.sender = sender[0][1] if sender else ""
@@ -662,9 +676,6 @@ def _provenance(out: ParsedMessage, headers: _Headers, notes: list[str]) -> None
     out.arc_auth_results = [_ARC_INSTANCE.sub("", _FOLD.sub(" ", v)).strip() for v in headers.all("arc-authentication-results")]
     out.dkim_domains = [m.group(1).lower() for v in headers.all("dkim-signature") for m in _DKIM_DOMAIN.finditer(_FOLD.sub(" ", v))]
     out.received_spf = [_FOLD.sub(" ", v).strip() for v in headers.all("received-spf")]
-    if "://" in out.body_text:
-        hosts = dict.fromkeys(m.group(1).lower().rstrip(".") for m in _LINK_HOST.finditer(out.body_text))
-        out.link_hosts = list(hosts)[:50]
 
 
 def _single_body(headers: _Headers, body: bytes, notes: list[str]) -> str:
