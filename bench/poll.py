@@ -47,19 +47,24 @@ def _order(rng: random.Random) -> str:
     return f"503-{rng.randrange(10**7):07d}-{rng.randrange(10**7):07d}"
 
 
+def sender_of(i: int) -> str:
+    """The sender of inbox message ``i`` (a reply goes back to it: the counterpart)."""
+    ja = i % 2 == 0
+    kind = i % 10
+    if kind < 2:
+        return f"news{i % 13}@shop-{i % 7}.example.com"  # not Amazon: headers only
+    if kind < 6:
+        return f"buyer{i:05d}@marketplace.amazon.{'co.jp' if ja else 'com'}"
+    if kind < 8:
+        return "seller-performance@amazon.co.jp" if ja else "seller-performance@amazon.com"
+    return "no-reply@amazon.co.jp" if ja else "donotreply@amazon.com"
+
+
 def inbox_messages(n: int, seed: int = 7) -> Iterator[bytes]:
     rng = random.Random(seed)
     for i in range(n):
         ja = i % 2 == 0
-        kind = i % 10
-        if kind < 2:
-            sender = f"news{i % 13}@shop-{i % 7}.example.com"  # not Amazon: headers only
-        elif kind < 6:
-            sender = f"buyer{i:05d}@marketplace.amazon.{'co.jp' if ja else 'com'}"
-        elif kind < 8:
-            sender = "seller-performance@amazon.co.jp" if ja else "seller-performance@amazon.com"
-        else:
-            sender = "no-reply@amazon.co.jp" if ja else "donotreply@amazon.com"
+        sender = sender_of(i)
         subject = rng.choice(SUBJECTS_JA if ja else SUBJECTS_EN)
         body = (BODY_JA if ja else BODY_EN).format(order=_order(rng))
         date = format_datetime(NOW - timedelta(minutes=5 * (n - i)))
@@ -93,7 +98,7 @@ def sent_messages(n_inbox: int, n: int) -> Iterator[bytes]:
     for j, i in enumerate(range(2, n_inbox, step)):
         if j >= n:
             break
-        to = f"buyer{i:05d}@marketplace.amazon.co.jp"
+        to = sender_of(i)  # replies go to whoever wrote: mail to someone else answers nothing
         date = format_datetime(NOW - timedelta(minutes=5 * (n_inbox - i) - 90))
         yield (
             f"From: {SHOP}\r\nTo: {to}\r\nDate: {date}\r\nMessage-ID: <s{j}@bench.shop>\r\n"
