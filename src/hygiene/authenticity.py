@@ -13,8 +13,9 @@ the seller's own receiving server says about it, in this order:
 3. For an Amazon From domain, the receiving server's verdict in ``Authentication-Results``
    (only from trusted receivers): ``dmarc=fail``, or DKIM and SPF both failing, is
    suspicious; ``dmarc=pass`` or a DKIM pass aligned with From is genuine.
-4. Without a verdict: a DKIM signature by a non-Amazon domain, or ``Received-SPF`` failing
-   for an Amazon envelope sender, is suspicious. No information at all is not suspicion.
+4. Without a verdict: an Amazon DKIM signature that does not verify (checked by
+   hygiene.mail.dkim_check; one that verifies is genuine), a DKIM signature by a non-Amazon
+   domain, or ``Received-SPF`` failing, is suspicious. No information at all is not suspicion.
 5. Links to hosts that are not Amazon's, in mail claiming to be Amazon and not verified
    genuine, are suspicious (the hosts are named, never fetched) — except in a buyer's
    message through Amazon's relay (marketplace.amazon.*), whose links are the buyer's.
@@ -61,6 +62,8 @@ class MessageClaims:
     received_spf: tuple[str, ...] = ()
     #: hosts of the links in the body
     link_hosts: tuple[str, ...] = ()
+    #: our own DKIM check of an Amazon signature (hygiene.mail.dkim_check), None: not made
+    dkim_verified: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,11 @@ def judge(
             verified = True
         elif isinstance(server, str):
             reasons.append(server)
+        elif server is None and claims.dkim_verified is True:
+            verified = True
         elif server is None:
+            if claims.dkim_verified is False:
+                reasons.append(f"its DKIM signature by an Amazon domain does not verify against the published key ({from_domain})")
             reasons.extend(_unverified_signs(claims, from_domain, is_amazon))
     # A buyer's message through Amazon's relay carries the buyer's own words and links: not
     # Amazon claiming anything (a forged relay address is caught by the server's verdict).

@@ -102,6 +102,7 @@ def _claims(msg: ParsedMessage) -> MessageClaims:
         dkim_domains=tuple(msg.dkim_domains),
         received_spf=tuple(msg.received_spf),
         link_hosts=tuple(msg.link_hosts),
+        dkim_verified=msg.dkim_verified,
     )
 
 

@@ -282,6 +282,8 @@ class Config:
     #: 'hygiene check' warns of mail claiming to be Amazon received in the last this many
     #: days (0: no warning)
     suspicious_check_days: int = 7
+    #: verify Amazon DKIM signatures ourselves when the receiving server gave no verdict
+    verify_dkim: bool = True
 
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:
@@ -555,9 +557,11 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         )
 
     suspicious_check_days = 7
+    verify_dkim = True
     if (st := top.get_table("phishing")) is not None:
-        st.check_known(("check_days",))
+        st.check_known(("check_days", "verify_dkim"))
         suspicious_check_days = st.get_int("check_days", 7, lo=0, hi=365)
+        verify_dkim = st.get_bool("verify_dkim", True)
 
     return Config(
         path=path,
@@ -576,6 +580,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         tone=tone,
         replies=replies,
         suspicious_check_days=suspicious_check_days,
+        verify_dkim=verify_dkim,
     )
 
 

@@ -165,6 +165,13 @@ def build_row(
 ) -> tuple[dict[str, Any] | None, ParsedMessage]:
     """The database row for ``raw`` (None when no rule keeps it), and the parsed message."""
     parsed = parse_message(raw.data)
+    if config.verify_dkim and parsed.dkim_domains and not parsed.auth_results and raw.role != "sent":
+        from hygiene.domains import is_amazon_domain
+
+        if any(is_amazon_domain(d) for d in parsed.dkim_domains):
+            from hygiene.mail.dkim_check import verify_signatures
+
+            parsed.dkim_verified = verify_signatures(raw.data, is_amazon_domain)
     kind = classify(parsed, config, folder_role=raw.role, own_addresses=own_addresses, trusted_authserv_ids=_trusted(config, account))
     if kind is None:
         return None, parsed

@@ -61,6 +61,9 @@ class ParsedMessage:
     received_spf: list[str] = field(default_factory=list)
     #: hosts of the http(s) links in the body (an HTML link's target is kept in the text)
     link_hosts: list[str] = field(default_factory=list)
+    #: an Amazon DKIM signature verified (True), failed against its key (False), or was not
+    #: checked / had no answer (None); set by ingest, which knows the config
+    dkim_verified: bool | None = None
 
     @property
     def parse_note(self) -> str | None:
