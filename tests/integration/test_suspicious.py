@@ -166,13 +166,21 @@ def test_the_sample_set_through_import(config: Path, tmp_path: Path) -> None:
 
     checked = run(config, "check", "--no-poll", "--json")
     data = json.loads(checked.stdout)  # type: ignore[attr-defined]
-    assert checked.exit_code == 0  # type: ignore[attr-defined]  # only the genuine support case waits (pending)
+    assert checked.exit_code == 0  # type: ignore[attr-defined]  # the genuine ones wait (pending); forgeries change nothing
     assert len(data["suspicious"]) == len(flagged)
     assert {i["from"] for i in data["items"]} == {"seller-support@amazon.co.jp", "k4m2x9q1@marketplace.amazon.co.jp", "seller-performance@amazon.co.jp"}
-    text = run(config, "check", "--no-poll")
-    assert f"{len(flagged)} suspicious messages claiming to be Amazon in the last 7 days" in text.stdout  # type: ignore[attr-defined]
+    # told once: the next check (stored nothing new since) says nothing more of them
+    assert json.loads(run(config, "check", "--no-poll", "--json").stdout)["suspicious"] == []  # type: ignore[attr-defined]
+    assert "suspicious" not in run(config, "check", "--no-poll").stdout  # type: ignore[attr-defined]
+    # a new forgery is told at the next check, in text
+    (folder / "new.eml").write_bytes(mail("alert@amazon-security.example", "Verify now", "Verify your account.", hours_ago=1))
+    imported = CliRunner().invoke(cli, ["--config", str(config), "import", "--account", "jp", str(folder)], env={"HYGIENE_NOW": (NOW + timedelta(minutes=2)).isoformat()})
+    assert imported.exit_code == 0, imported.output
+    later = CliRunner().invoke(cli, ["--config", str(config), "check", "--no-poll"], env={"HYGIENE_NOW": (NOW + timedelta(minutes=5)).isoformat()})
+    assert "1 suspicious message claiming to be Amazon in the last 7 days" in later.stdout
+    assert "alert@amazon-security.example" in later.stdout and "address imitates Amazon" in later.stdout
     listed = json.loads(run(config, "messages", "--category", "suspicious", "--json").stdout)["messages"]  # type: ignore[attr-defined]
-    assert len(listed) == len(flagged)
+    assert len(listed) == len(flagged) + 1
     shown = run(config, "show", str(data["suspicious"][0]["id"]))
     assert "WARNING:  this mail only claims to be Amazon" in shown.stdout  # type: ignore[attr-defined]
 

@@ -154,10 +154,15 @@ def check(app: AppContext, no_poll: bool, as_json: bool, account: str | None, ve
     if days:
         from datetime import timedelta
 
+        from hygiene import checkpoints
         from hygiene.store.replies import suspicious_since
 
+        # Said once: what was stored since the previous check (received at most `days` ago).
+        url, name = config.database.url, f"suspicious-{account or ''}"
+        previous = checkpoints.last(url, name)
         with app.engine().connect() as conn:
-            suspicious = suspicious_since(conn, now - timedelta(days=days), account)
+            suspicious = suspicious_since(conn, now - timedelta(days=days), account, stored_after=previous)
+        checkpoints.mark(url, name, now)
     freshness = _freshness(app, account, now)
     # Data that stopped syncing must not read as "clear": a failed poll, or (without a
     # poll) an account not synced successfully within [poll] stale_after_hours.

@@ -416,12 +416,12 @@ def clear_manual_marks(conn: Connection, message_id: int) -> list[str]:
     return undone
 
 
-def suspicious_since(conn: Connection, since: datetime, account: str | None = None) -> list[Any]:
-    """Mail judged to only claim to be Amazon, received since ``since``, newest first."""
-    query = _account(
-        select(_M.c.id, _M.c.from_addr, _M.c.subject, _M.c.received_at, _M.c.suspicious_reasons)
-        .where(_M.c.category == "suspicious", _M.c.received_at >= since)
-        .order_by(_M.c.received_at.desc()),
-        account,
+def suspicious_since(conn: Connection, since: datetime, account: str | None = None, *, stored_after: datetime | None = None) -> list[Any]:
+    """Mail judged to only claim to be Amazon, received since ``since`` (and stored after
+    ``stored_after``, when given), newest first."""
+    query = select(_M.c.id, _M.c.from_addr, _M.c.subject, _M.c.received_at, _M.c.suspicious_reasons).where(
+        _M.c.category == "suspicious", _M.c.received_at >= since
     )
-    return list(conn.execute(query))
+    if stored_after is not None:
+        query = query.where(_M.c.stored_at > stored_after)
+    return list(conn.execute(_account(query.order_by(_M.c.received_at.desc()), account)))
