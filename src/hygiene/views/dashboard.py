@@ -30,6 +30,8 @@ PLAIN_WIDTH = 100
 PLAIN_HEIGHT = 48
 #: below this a chart says nothing; the text sections give way before the charts do
 MIN_CHART_HEIGHT = 7
+#: what a chart gets before the text sections grow
+GOOD_CHART_HEIGHT = 10
 MAX_CHART_HEIGHT = 20
 #: at this width and more the tone trend is a third chart beside the other two
 TONE_CHART_WIDTH = 150
@@ -125,7 +127,7 @@ def _headline_rows(figures: Figures) -> tuple[str, list[Row]]:
     return "all mail", tops
 
 
-def headline(figures: Figures, color: bool) -> list[str]:
+def headline(figures: Figures, color: bool, *, due_soon: bool = True) -> list[str]:
     """The headline's parts: score, Late Response Rate, average response time, now."""
     s = figures.score.overall
     score = "Score -/100 (nothing to judge yet)" if s.score is None else f"Score {s.score}/100"
@@ -135,7 +137,7 @@ def headline(figures: Figures, color: bool) -> list[str]:
     avg = widest.response.avg_response_hours
     c = figures.counts
     now = f"now {c.awaiting} awaiting · {c.late} late · {c.critical} critical"
-    if c.due_soon:
+    if c.due_soon and due_soon:
         now += f" · {c.due_soon} due soon"
     how = "red" if c.critical else ("yellow" if c.late else None)
     return [
@@ -199,8 +201,8 @@ def tone_line(figures: Figures, width: int) -> list[str]:
     if t is None or not has_tone(figures):
         return []
     parts = [
-        f"Tone of sent replies, weekly {sparkline(_tone_weeks(figures))}",
-        f"avg {_h(t.avg_score)} over {_days(widest)}: {t.sent} sent, {t.review} review, {t.block} block",
+        f"Tone of sent replies {sparkline(_tone_weeks(figures))}",
+        f"avg {_h(t.avg_score)} ({_days(widest)}): {t.sent} sent, {t.review} review, {t.block} block",
     ]
     return wrap(parts, width, "  ")
 
@@ -230,7 +232,9 @@ def urgent_lines(figures: Figures, width: int, limit: int, color: bool, category
     return lines
 
 
-def score_lines(figures: Figures, width: int) -> list[str]:
+def score_lines(figures: Figures, width: int, *, detail: bool = True) -> list[str]:
+    """The score's components (response and tone; with ``detail``, the messages counted per
+    deadline class) and the top lifts."""
     s = figures.score.overall
     if s.score is None:
         return ["Score: nothing to judge yet (no answered or overdue message, no scored reply in 12 weeks)."]
@@ -242,8 +246,8 @@ def score_lines(figures: Figures, width: int) -> list[str]:
     else:
         bits.append(f"Score {s.score} = tone {s.tone * 100:.0f}" if s.tone is not None else f"Score {s.score}")
     k = s.classes
-    bits[-1] += " ·"
-    bits += [
+    bits[-1] += " ·" if detail else ""
+    bits += [] if not detail else [
         f"12 weeks: {k.get('within', 0)} in deadline,", f"{k.get('after_due', 0)} after due,",
         f"{k.get('after_critical', 0)} after critical,", f"{k.get('waiting_late', 0)} waiting late,",
         f"{k.get('waiting_critical', 0)} waiting critical",
@@ -253,7 +257,11 @@ def score_lines(figures: Figures, width: int) -> list[str]:
     if lifts:
         first, rest = lifts[0], lifts[1:]
         text = f"answering #{first.id} today lifts your score by {lift_text(first.overall_by)}"
-        text += "".join(f", #{x.id} by {lift_text(x.overall_by)}" for x in rest)
+        for x in rest:  # as many as fit whole
+            more = f", #{x.id} by {lift_text(x.overall_by)}"
+            if cells(text + more) > width:
+                break
+            text += more
         lines.append(fit(text, width))
     return lines
 
@@ -394,8 +402,9 @@ def render_dashboard(
         return "\n".join(fit(line, width) for line in empty_text(figures, tz, scope).split("\n"))
     room = height - 1
     top = [fit(_title(figures, tz, scope), width)]
-    heads = headline(figures, False)
-    painted = headline(figures, color)
+    narrow = width < 120
+    heads = headline(figures, False, due_soon=not narrow)
+    painted = headline(figures, color, due_soon=not narrow)
     lines = wrap(heads, width)
     if color:  # paint after wrapping: the escape sequences take no columns
         for plain, paint in zip(heads, painted, strict=True):
@@ -404,17 +413,22 @@ def render_dashboard(
     wide_tone = width >= TONE_CHART_WIDTH and has_tone(figures)
     middle = [] if wide_tone else tone_line(figures, width)
     table = category_table(figures, width)
-    score = score_lines(figures, width)
     waiting = figures.counts.awaiting
-    fixed = len(top) + len(middle) + len(table) + len(score)
-    # the urgent list: up to 3 on a small screen, more (up to 10) on a tall one; the charts
-    # take what is left, at least MIN_CHART_HEIGHT and at most about half the screen
+
+    # The urgent list: up to 3 on a small screen, more (up to 10) on a tall one. The charts
+    # take what is left, at most about half the screen; on a small screen the score's
+    # breakdown by deadline class, then urgent messages beyond the first, give way to them.
+    def chart_room(score: list[str], want: int) -> int:
+        return room - len(top) - len(middle) - len(table) - len(score) - 1 - (want if waiting else 0)
+
     want = min(waiting, 3)
-    chart_h = room - fixed - (1 + want if waiting else 1)
-    if chart_h < MIN_CHART_HEIGHT and waiting:
-        want = max(1, want - (MIN_CHART_HEIGHT - chart_h))
-        chart_h = room - fixed - 1 - want
-    cap = max(MIN_CHART_HEIGHT, min(MAX_CHART_HEIGHT, room // 2))
+    score = score_lines(figures, width)
+    if chart_room(score, want) < GOOD_CHART_HEIGHT:
+        score = score_lines(figures, width, detail=False)
+    while chart_room(score, want) < GOOD_CHART_HEIGHT and want > 1:
+        want -= 1
+    chart_h = chart_room(score, want)
+    cap = max(GOOD_CHART_HEIGHT, min(MAX_CHART_HEIGHT, room // 2))
     if chart_h > cap:
         extra = min(chart_h - cap, max(0, min(waiting, 10) - want))
         want += extra
