@@ -223,6 +223,21 @@ def test_demo_ends_with_the_dashboard_in_a_clean_environment(tmp_path: Path) -> 
     print(f"hygiene demo, whole process: {elapsed:.2f} s")
     assert elapsed < 5
 
+    # the README's captured dashboard is this one, line for line
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### The dashboard", 1)[1]
+    shown = section.split("```\n", 1)[1].split("```", 1)[0].rstrip("\n").split("\n")
+    printed = [line.rstrip() for line in ("hygiene dashboard · 2026-11-20 09:00 JST · last 90 d\n" + board).rstrip("\n").split("\n")]
+    assert shown == printed
+
+
+def test_readme_documents_the_dashboard() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "| `hygiene dashboard [--since WHEN] [--account NAME] [--category C] [--watch SECONDS] [--now WHEN]` |" in readme
+    section = readme.split("### The dashboard", 1)[1].split("\n## ", 1)[0]
+    for words in ("80×24", "NO_COLOR", "--watch", "Ctrl-C", "exits 0", "hygiene poll", "100 columns", "scripts/tmux_capture"):
+        assert words in section, words
+
 
 def test_a_real_terminal_tmux_capture(loaded: tuple[Figures, dict[str, int]], config_path: Path) -> None:
     """What a seller sees: the dashboard in an 80×24 tmux pane (scripts/tmux_capture)."""
