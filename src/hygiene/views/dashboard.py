@@ -298,7 +298,7 @@ def _draw_histogram(figures: Figures, width: int) -> Callable[[Any], None]:
 
     def draw(plt: Any) -> None:
         xs = [i * h.bin_hours + h.bin_hours / 2 for i in range(len(h.counts))]
-        plt.bar(xs, list(h.counts), width=0.8, marker="sd" if not width else None, color="blue+")
+        plt.bar(xs, list(h.counts), width=0.8, color="blue+")
         for mark in h.marks:
             plt.vline(mark, "red")
         last = (len(h.counts) - 1) * h.bin_hours
