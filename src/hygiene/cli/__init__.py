@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "status": "hygiene.cli.mail:status",
     "check": "hygiene.cli.check:check",
     "report": "hygiene.cli.report:report",
+    "dashboard": "hygiene.cli.dashboard:dashboard",
     "show": "hygiene.cli.check:show",
     "replied": "hygiene.cli.check:replied",
     "dismiss": "hygiene.cli.check:dismiss",

@@ -26,7 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import tzinfo
+
     from hygiene.demo.history import History
+    from hygiene.figures import Figures
 
 DEMO_DIR = Path(__file__).parent
 DEFAULT_NOW = "2026-11-20T09:00:00+09:00"
@@ -43,6 +46,17 @@ class DemoResult:
     #: Message-ID (without <>) → state at the demo clock
     states: dict[str, str] = field(default_factory=dict)
     check_exit_code: int = 0
+    #: the sample's record at the demo clock (what ``hygiene dashboard`` draws), and its zone
+    figures: Figures | None = field(default=None, repr=False)
+    tz: tzinfo | None = field(default=None, repr=False)
+
+    def dashboard(self, width: int, height: int, color: bool) -> str:
+        """The dashboard of the sample mailbox (the demo ends with it)."""
+        from hygiene.views.dashboard import render_dashboard
+
+        if self.figures is None or self.tz is None:
+            return ""
+        return render_dashboard(self.figures, self.tz, width, height, color)
 
 
 def load_manifest(path: Path | None = None) -> dict[str, Any]:
@@ -84,6 +98,7 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
     from hygiene.config import Config, DatabaseConfig
     from hygiene.deadlines import DISMISSED, NO_REPLY_NEEDED, REPLIED, check_report
     from hygiene.demo.history import apply_marks, load_history
+    from hygiene.figures import compute_figures
     from hygiene.mail.importer import import_paths
     from hygiene.store.db import open_database
     from hygiene.store.replies import reply_summary
@@ -122,6 +137,7 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
                 by_rule, seconds = reply_summary(conn, account)
                 counts = _direction_counts(conn, account)
                 states = _states(conn, account, report, {"replied": REPLIED, "dismissed": DISMISSED, "none": NO_REPLY_NEEDED})
+                figures = compute_figures(conn, config, now)
         finally:
             engine.dispose()
 
@@ -154,8 +170,11 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
         "  hygiene check              what awaits your reply; for cron: 0 8 * * * hygiene check",
         "  hygiene show ID            one message, its thread and timeline",
         "  hygiene replied ID --at 'yesterday 18:00'   answered in Seller Central",
+        "  hygiene dashboard          your record at a glance (below: the sample's); hygiene report: as data",
     ]
-    return DemoResult(text="\n".join(sections), now=now, states=states, check_exit_code=report.exit_code)
+    return DemoResult(
+        text="\n".join(sections), now=now, states=states, check_exit_code=report.exit_code, figures=figures, tz=tz
+    )
 
 
 def manifest_history(manifest: dict[str, Any], now: datetime) -> History | None:
