@@ -495,7 +495,8 @@ def _check(
     # learned wording alone, which can only ask for a review)
     if any(f.kind in BLOCKING_KINDS for f in harms) or rules < BLOCK_BELOW - 0.5:
         verdict = "block"
-    elif score < REVIEW_BELOW or any(f.weight >= REVIEW_WEIGHT for f in harms):
+    elif min(score, rules) < REVIEW_BELOW - 0.5 or any(f.weight >= REVIEW_WEIGHT for f in harms):
+        # the learned wording may ask for a review, never clear one the findings ask for
         verdict = "review"
     advice = _missing_courtesies(text, language, checked_kind, polite_weight, truncated=len(text) < whole)
     findings = learned_line + sorted(harms + polite_found + advice, key=lambda f: (f.start, f.end, -f.weight))

@@ -185,7 +185,7 @@ def ngrams(text: str, language: str, buckets: int = BUCKETS) -> Iterator[int]:
     """The hashed character n-grams of ``text`` (lower-cased, spaces collapsed), CRC-32 of
     each n-gram's UTF-16 code units: the same bucket on every machine and run."""
     folded = " ".join(text.lower().split()) if language == "en" else "".join(text.split())
-    data = folded.encode("utf-16-le")
+    data = folded.encode("utf-16-le", "surrogatepass")
     crc = zlib.crc32
     mask = buckets - 1
     size = len(data)

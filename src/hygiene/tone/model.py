@@ -79,6 +79,8 @@ class Finding:
             "text": self.text,
             "message": self.message,
             "suggestion": self.suggestion,
+            "weight": self.signed_weight,
+            "entry": self.entry,
         }
 
     @property
