@@ -238,7 +238,7 @@ def line_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]
 
 _TYPO = re.compile(r"[!！]{2,}|[?？]{2,}|[!！][?？]+|[?？][!！]+|([^\W\d_])\1{3,}|ー{2,}|っ{2,}")
 _JA_EXCLAIM = re.compile(r"[!！]")
-_CAPS = re.compile(r"\b[A-Z][A-Z']{2,}\b")
+_CAPS = re.compile(r"(?<![#@\w])[A-Z][A-Z']{2,}\b")
 _SENTENCE_JA = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 _SENTENCE_EN = re.compile(r"[^.!?\n]+[.!?]*")
 #: matched from a line's start (``match(text, line_start, ...)``: no slice copied per sentence)
