@@ -12,9 +12,13 @@ When ../shared/data is there (or --shared-data PATH), it also reports the same f
 public text labeled by outsiders: the Stanford politeness corpus (Wikipedia requests; top vs
 bottom quartile), the multilingual Wikipedia-talk politeness sets in English and Japanese
 (polite >= 3 vs rude <= 1 on the 0-4 scale, and Spearman's rho over all), and the offensive
-tweets (offensive or hateful vs neither). Stdlib only.
+tweets (offensive or hateful vs neither). Each corpus is scored three ways (issue 12, item 6):
+by the rules alone (``rules_only_auc``), as shipped, and held out (``held_out_auc``: leave
+one source out, the learned layer retrained without that corpus by scripts/train_tone.py; a
+corpus the shipped layer never learns from is held out as shipped). The held-out figures
+need scikit-learn (the ``train`` extra); the rest is stdlib only.
 
-    python bench/tone_quality.py [--json] [--shared-data PATH]
+    python bench/tone_quality.py [--json] [--shared-data PATH] [--no-held-out]
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from hygiene.tone import check_tone  # noqa: E402
+from hygiene.tone import check_tone, learned  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "tone"
 TARGET_RUDE = 0.95
@@ -129,49 +134,122 @@ def _csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def shared_sets(folder: Path) -> list[dict[str, object]]:
-    out: list[dict[str, object]] = []
+def _stanford(folder: Path) -> dict[str, object] | None:
     stanford = folder / "politeness-wikipedia-en.csv"
-    if stanford.exists():
-        rows = _csv(stanford)
-        values = sorted(float(r["Normalized Score"]) for r in rows)
-        q1, q3 = values[len(values) // 4], values[3 * len(values) // 4]
-        top = [check_tone(r["Request"], "en").score for r in rows if float(r["Normalized Score"]) >= q3]
-        bottom = [check_tone(r["Request"], "en").score for r in rows if float(r["Normalized Score"]) <= q1]
-        threshold = sorted(top + bottom)[len(top + bottom) // 2]
-        accuracy = (sum(s > threshold for s in top) + sum(s <= threshold for s in bottom)) / len(top + bottom)
-        out.append({"set": f"Stanford politeness, Wikipedia (top vs bottom quartile, {len(top)}+{len(bottom)})",
-                    "polite_vs_impolite_auc": auc(top, bottom), "accuracy_at_median": accuracy})
-    for language in ("en", "ja"):
-        path = folder / f"politeness-wikitalk-{language}-train.csv"
-        if not path.exists():
-            continue
-        rows = _csv(path)
-        labels = [float(r["labels"]) for r in rows]
-        scores = [float(check_tone(r["Utterance"], language).score) for r in rows]
-        polite = [s for s, lab in zip(scores, labels, strict=True) if lab >= 3]
-        rude = [s for s, lab in zip(scores, labels, strict=True) if lab <= 1]
-        out.append({"set": f"Wikipedia talk politeness, {language} ({len(polite)} polite >= 3, {len(rude)} rude <= 1)",
-                    "polite_vs_rude_auc": auc(polite, rude), "spearman_all": spearman(scores, labels)})
+    if not stanford.exists():
+        return None
+    rows = _csv(stanford)
+    values = sorted(float(r["Normalized Score"]) for r in rows)
+    q1, q3 = values[len(values) // 4], values[3 * len(values) // 4]
+    top = [check_tone(r["Request"], "en").score for r in rows if float(r["Normalized Score"]) >= q3]
+    bottom = [check_tone(r["Request"], "en").score for r in rows if float(r["Normalized Score"]) <= q1]
+    threshold = sorted(top + bottom)[len(top + bottom) // 2]
+    accuracy = (sum(s > threshold for s in top) + sum(s <= threshold for s in bottom)) / len(top + bottom)
+    return {"set": f"Stanford politeness, Wikipedia (top vs bottom quartile, {len(top)}+{len(bottom)})",
+            "polite_vs_impolite_auc": auc(top, bottom), "accuracy_at_median": accuracy,
+            "distinct_scores": len(set(top + bottom))}
+
+
+def _wikitalk(folder: Path, language: str) -> dict[str, object] | None:
+    path = folder / f"politeness-wikitalk-{language}-train.csv"
+    if not path.exists():
+        return None
+    rows = _csv(path)
+    labels = [float(r["labels"]) for r in rows]
+    scores = [float(check_tone(r["Utterance"], language).score) for r in rows]
+    polite = [s for s, lab in zip(scores, labels, strict=True) if lab >= 3]
+    rude = [s for s, lab in zip(scores, labels, strict=True) if lab <= 1]
+    return {"set": f"Wikipedia talk politeness, {language} ({len(polite)} polite >= 3, {len(rude)} rude <= 1)",
+            "polite_vs_rude_auc": auc(polite, rude), "spearman_all": spearman(scores, labels),
+            "distinct_scores": len(set(scores))}
+
+
+def _tweets(folder: Path) -> dict[str, object] | None:
     tweets = folder / "offensive-tweets-en.csv"
-    if tweets.exists():
-        rows = _csv(tweets)
-        offensive = [check_tone(r["tweet"], "en").score for r in rows if r["class"] in ("0", "1")]
-        neither = [check_tone(r["tweet"], "en").score for r in rows if r["class"] == "2"]
-        out.append({"set": f"offensive tweets ({len(offensive)} offensive or hateful, {len(neither)} neither)",
-                    "offensive_vs_neither_auc": auc([-s for s in offensive], [-s for s in neither])})
+    if not tweets.exists():
+        return None
+    rows = _csv(tweets)
+    offensive = [check_tone(r["tweet"], "en").score for r in rows if r["class"] in ("0", "1")]
+    neither = [check_tone(r["tweet"], "en").score for r in rows if r["class"] == "2"]
+    return {"set": f"offensive tweets ({len(offensive)} offensive or hateful, {len(neither)} neither)",
+            "offensive_vs_neither_auc": auc([-s for s in offensive], [-s for s in neither]),
+            "distinct_scores": len(set(offensive + neither))}
+
+
+#: corpus name (scripts/train_tone.py's source names where it trains on one) → language, figure
+CORPORA: dict[str, tuple[str, Callable[[Path], dict[str, object] | None]]] = {
+    "stanford": ("en", _stanford),
+    "wikitalk-en": ("en", lambda folder: _wikitalk(folder, "en")),
+    "wikitalk-ja": ("ja", lambda folder: _wikitalk(folder, "ja")),
+    "tweets": ("en", _tweets),
+}
+
+
+def _headline(entry: dict[str, object]) -> float:
+    return next(float(v) for k, v in entry.items() if k.endswith("_auc"))  # type: ignore[arg-type]
+
+
+def shared_sets(folder: Path, held_out: bool = True) -> list[dict[str, object]]:
+    """Each public corpus scored three ways: by the rules alone (no learned layer), as
+    shipped, and held out (leave one source out: the layer trained without that corpus;
+    a corpus the shipped layer never learns from is held out as shipped)."""
+    out: list[dict[str, object]] = []
+    trainer = _trainer() if held_out else None
+    for name, (language, figure) in CORPORA.items():
+        learned.use(language, None)
+        rules_only = figure(folder)
+        learned.reset()
+        if rules_only is None:
+            continue
+        entry = figure(folder) or {}
+        entry["rules_only_auc"] = _headline(rules_only)
+        if trainer is not None:
+            sources = trainer.TRAINABLE.get(language, ())
+            if name in sources:
+                others = [source for source in sources if source != name]
+                learned.use(language, trainer.train([_featurized(trainer, s, language, folder) for s in others], language) if others else None)
+                entry["held_out_auc"] = _headline(figure(folder) or {})
+                learned.reset()
+            else:
+                entry["held_out_auc"] = _headline(entry)  # never trained on
+        out.append(entry)
     return out
+
+
+_features: dict[str, object] = {}
+
+
+def _featurized(trainer: Any, source: str, language: str, folder: Path) -> object:
+    if source not in _features:
+        learned.use(language, None)
+        _features[source] = trainer.featurize(trainer.load_source(source, folder), language)
+        learned.reset()
+    return _features[source]
+
+
+def _trainer() -> Any:
+    """scripts/train_tone.py, when scikit-learn (the train extra) is installed."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("(scikit-learn not installed: no held-out figures; pip install -e '.[train]')", file=sys.stderr)
+        return None
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import train_tone
+
+    return train_tone
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--shared-data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--no-held-out", action="store_true", help="skip the leave-one-source-out training")
     args = parser.parse_args()
     started = time.perf_counter()
     report: list[dict[str, object]] = [r for r in (dev_set("ja"), dev_set("en"), appeals()) if r]
     if args.shared_data.is_dir():
-        report += shared_sets(args.shared_data)
+        report += shared_sets(args.shared_data, not args.no_held_out)
     seconds = time.perf_counter() - started
     if args.json:
         print(json.dumps({"results": report, "seconds": round(seconds, 2)}, ensure_ascii=False, indent=2))

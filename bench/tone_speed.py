@@ -1,10 +1,11 @@
 """Speed of ``hygiene tone`` (issue 3, item 5), measured in one run so the ratios hold on a
 shared machine:
 
-  cli       wall time of ``hygiene tone FILE`` on a 2,000-character Japanese draft, interpreter
-            start included (median of 15 runs); target < 150 ms
+  cli       wall time of ``hygiene tone FILE`` on a 2,000-character Japanese draft and on an
+            English one (the learned layer's weights read too), interpreter start included
+            (median of 15 runs); target <= 120 ms (issue 12)
   python    a bare ``python -c pass`` start, for comparison
-  in-proc   drafts per second through check_tone over 2,000 mixed drafts; target >= 500/s
+  in-proc   drafts per second through check_tone over 2,000 mixed drafts; target >= 1,000/s
   hostile   (issue 7) 100 kB, 500 kB and 1 MB drafts (UTF-8) full of findings, English and
             Japanese: check_tone as shipped (the first 100,000 characters checked) and on the
             whole text, to show the work grows linearly; targets: 1 MB under 1 s as shipped,
@@ -93,6 +94,10 @@ def main() -> int:
     script = Path(sys.executable).with_name("hygiene")
     command = [str(script), "tone", f.name] if script.exists() else [sys.executable, "-m", "hygiene", "tone", f.name]
     timed(command, 2)  # warm the file cache
+    cli_ja = timed(command)
+    with open(f.name, "w", encoding="utf-8") as handle:
+        handle.write((DRAFT_EN * 20)[:2000])
+    timed(command, 2)
     cli = timed(command)
     bare = timed([sys.executable, "-c", "pass"])
     drafts = [(DRAFT_JA * (1 + i % 3)) if i % 2 else (DRAFT_EN * (1 + i % 4)) for i in range(2000)]
@@ -100,9 +105,10 @@ def main() -> int:
     for draft in drafts:
         check_tone(draft)
     rate = len(drafts) / (time.perf_counter() - started)
-    print(f"hygiene tone on a 2,000-character draft  {cli * 1000:6.0f} ms  {'PASS' if cli < 0.150 else 'FAIL'} (< 150 ms)")
+    cli_ok = max(cli, cli_ja) <= 0.120
+    print(f"hygiene tone on a 2,000-character draft  ja {cli_ja * 1000:4.0f} ms, en {cli * 1000:4.0f} ms  {'PASS' if cli_ok else 'FAIL'} (<= 120 ms)")
     print(f"bare python start                        {bare * 1000:6.0f} ms")
-    print(f"in-process check_tone                    {rate:6.0f} drafts/s  {'PASS' if rate >= 500 else 'FAIL'} (>= 500/s)")
+    print(f"in-process check_tone                    {rate:6.0f} drafts/s  {'PASS' if rate >= 1000 else 'FAIL'} (>= 1,000/s)")
     Path(f.name).unlink()
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
         f.write(hostile(HOSTILE_JA, 1_000_000))
@@ -111,7 +117,7 @@ def main() -> int:
     print(f"hygiene tone on a 1 MB hostile draft      {wall * 1000:6.0f} ms  {'PASS' if wall < 1.0 else 'FAIL'} (< 1 s)")
     Path(f.name).unlink()
     hostile_ok = hostile_figures()
-    return 0 if cli < 0.150 and rate >= 500 and wall < 1.0 and hostile_ok else 1
+    return 0 if cli_ok and rate >= 1000 and wall < 1.0 and hostile_ok else 1
 
 
 if __name__ == "__main__":

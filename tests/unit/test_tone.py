@@ -322,3 +322,9 @@ def test_negation_does_not_clean_up_profanity_and_stray_quote_marks_quote_nothin
     # the second and third quote marks do not enclose a quotation
     assert "insult" in kinds('I hate a "final notice" type of bullshit."')
     assert "insult" not in kinds('Your message said "this is bullshit" and I am sorry.')
+
+
+def test_capitals_in_hashtags_and_mentions_are_not_shouting() -> None:
+    found = [f.text for f in check_tone("Loving the #NEVERAGAIN rally with @BERNIE today. This is NOT ok", "en").findings
+             if f.kind == "emotional_typography"]
+    assert found == ["NOT"]

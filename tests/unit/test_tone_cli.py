@@ -45,8 +45,9 @@ def test_json_shape_and_offsets() -> None:
     data = json.loads(result.stdout)
     assert set(data) == KEYS and data["verdict"] == "block" and data["language"] == "en"
     for finding in data["findings"]:
-        assert set(finding) == {"kind", "start", "end", "text", "message", "suggestion"}
+        assert set(finding) == {"kind", "start", "end", "text", "message", "suggestion", "weight", "entry"}
         assert ANGRY_EN[finding["start"] : finding["end"]] == finding["text"]
+        assert isinstance(finding["weight"], float) and isinstance(finding["entry"], str)
     assert {"insult", "threat", "demand", "accusing_question"} <= {f["kind"] for f in data["findings"]}
 
 
@@ -92,7 +93,7 @@ def test_tone_does_not_import_the_database_or_imap_stack(tmp_path: Path) -> None
     code = (
         f"import sys\nfrom hygiene.cli import main\nsys.argv = ['hygiene', 'tone', {str(draft)!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print([m for m in ('sqlalchemy', 'alembic', 'imapclient', 'plotext', 'dateparser', 'publicsuffixlist') if m in sys.modules])"
+        "print([m for m in ('sqlalchemy', 'alembic', 'imapclient', 'plotext', 'dateparser', 'publicsuffixlist', 'numpy', 'scipy', 'sklearn') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
@@ -175,7 +176,7 @@ def test_readme_documents_the_cap_and_the_batch_error_records() -> None:
     # the JSON shape: every key the command prints is named, in order
     shape = section.split("`--json` prints `", 1)[1].split("`", 1)[0]
     findings = re.search(r"\[(.*)\]", shape)
-    assert findings and re.findall(r'"(\w+)"', findings.group(1)) == ["kind", "start", "end", "text", "message", "suggestion"]
+    assert findings and re.findall(r'"(\w+)"', findings.group(1)) == ["kind", "start", "end", "text", "message", "suggestion", "weight", "entry"]
     assert re.findall(r'"(\w+)"', shape.replace(findings.group(0), "")) == list(KEYS_IN_ORDER)
     note = "note: only the first 100,000 characters were checked; 412,345 left unchecked"
     assert note in section
@@ -188,3 +189,14 @@ KEYS_IN_ORDER = ("score", "verdict", "language", "kind", "politeness", "aggressi
 
 def test_json_keys_come_in_the_documented_order() -> None:
     assert list(json.loads(tone("--json", stdin=POLITE_EN).stdout)) == list(KEYS_IN_ORDER)
+
+
+def test_findings_carry_their_weight_and_entry() -> None:
+    data = json.loads(tone("--json", stdin=ANGRY_EN).stdout)
+    by_kind = {f["kind"]: f for f in data["findings"]}
+    assert by_kind["insult"]["weight"] < 0 and by_kind["insult"]["entry"].startswith("en.tsv:")
+    wording = by_kind["wording"]  # the learned layer, one line
+    assert wording["entry"] == "learned:en" and wording["message"].startswith("wording overall: ")
+    assert abs(wording["weight"]) < 20
+    polite = json.loads(tone("--json", stdin=POLITE_EN).stdout)
+    assert any(f["weight"] > 0 and f["entry"].startswith("en.tsv:") for f in polite["findings"])

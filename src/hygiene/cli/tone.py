@@ -63,6 +63,9 @@ def render(result: Any, text: str) -> str:
     if result.unchecked_chars:
         checked = len(text) - result.unchecked_chars
         lines.append(f"note: only the first {checked:,} characters were checked; {result.unchecked_chars:,} left unchecked")
+    for f in result.findings:
+        if f.kind == "wording":  # the learned layer's one line
+            lines.append(f"{f.message} (learned from public labelled text; the findings below are the rules')")
     harmful = [f for f in result.findings if f.weight > 0]
     courteous = sorted({f.kind.replace("_", " ") for f in result.findings if f.kind in _COURTEOUS})
     if courteous:

@@ -139,7 +139,7 @@ def _at(text: str, advice: _Advice, lang: str, start: int, end: int) -> Finding:
     kind, weight, message, suggest_ja, suggest_en = advice
     line, column = line_column(text, start)
     return Finding(kind, start, end, text[start:end], message, suggest_ja if lang == "ja" else suggest_en,
-                   line, column, weight)
+                   line, column, weight, f"rule:{kind}")
 
 
 def _has_summary(text: str, patterns: dict[str, re.Pattern[str]]) -> bool:

@@ -11,12 +11,14 @@ import bisect
 import itertools
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from hygiene.mail.quoting import QUOTE_HEADER
+from hygiene.tone import learned
 from hygiene.tone.model import Finding, Kind, Language, ToneResult, Verdict, line_column
 
 DATA = Path(__file__).parent / "data"
@@ -62,6 +64,10 @@ class Entry:
     #: whether a negation before the match cancels it: "not unacceptable" does, but no
     #: negation makes profanity businesslike ("ain't no b…"); 7th column "unnegatable"
     negatable: bool = True
+    #: where it is written: "<language>.tsv:<line>" (reported as the finding's "entry")
+    id: str = ""
+    #: its position in the lexicon (the learned layer's feature index)
+    index: int = 0
 
 
 def _compile(language: str, raw: str) -> re.Pattern[str]:
@@ -78,7 +84,7 @@ def _compile(language: str, raw: str) -> re.Pattern[str]:
 @cache
 def lexicon(language: str) -> tuple[Entry, ...]:
     """The language's entries from ``data/<language>.tsv`` (read once)."""
-    entries = []
+    entries: list[Entry] = []
     for number, line in enumerate((DATA / f"{language}.tsv").read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -90,8 +96,15 @@ def lexicon(language: str) -> tuple[Entry, ...]:
         suggestion = parts[4] if len(parts) > 4 and parts[4] else None
         gate = tuple(parts[5].split("|")) if len(parts) > 5 and parts[5] else ()
         negatable = not (len(parts) > 6 and parts[6] == "unnegatable")
-        entries.append(Entry(kind, weight, _compile(language, pattern), message, suggestion, gate, negatable))
+        entries.append(Entry(kind, weight, _compile(language, pattern), message, suggestion, gate, negatable,
+                             f"{language}.tsv:{number}", len(entries)))
     return tuple(entries)
+
+
+@cache
+def lexicon_crc(language: str) -> int:
+    """CRC-32 of the lexicon file: the learned layer's entry weights belong to one version."""
+    return zlib.crc32((DATA / f"{language}.tsv").read_bytes())
 
 
 # -- language and masks -------------------------------------------------------------------
@@ -225,7 +238,7 @@ def line_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]
 
 _TYPO = re.compile(r"[!！]{2,}|[?？]{2,}|[!！][?？]+|[?？][!！]+|([^\W\d_])\1{3,}|ー{2,}|っ{2,}")
 _JA_EXCLAIM = re.compile(r"[!！]")
-_CAPS = re.compile(r"\b[A-Z][A-Z']{2,}\b")
+_CAPS = re.compile(r"(?<![#@\w])[A-Z][A-Z']{2,}\b")
 _SENTENCE_JA = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 _SENTENCE_EN = re.compile(r"[^.!?\n]+[.!?]*")
 #: matched from a line's start (``match(text, line_start, ...)``: no slice copied per sentence)
@@ -344,9 +357,27 @@ def _long_sentences(text: str, language: str, quoted: _Spans) -> list[Finding]:
     return found
 
 
-def _finding(text: str, kind: str, start: int, end: int, weight: float, message: str, suggestion: str | None) -> Finding:
+def _finding(text: str, kind: str, start: int, end: int, weight: float, message: str, suggestion: str | None,
+             entry: str | None = None, credit: float | None = None) -> Finding:
     line, column = line_column(text, start)
-    return Finding(kind, start, end, text[start:end], message, suggestion, line, column, weight)
+    return Finding(kind, start, end, text[start:end], message, suggestion, line, column, weight, entry or f"rule:{kind}", credit)
+
+
+def _signed(points: float) -> str:
+    value = round(points)
+    return f"+{value}" if value > 0 else f"\u2212{-value}" if value < 0 else "0"
+
+
+def _own_words(text: str, quoted: _Spans) -> str:
+    """The text without what the writer quotes."""
+    if not quoted.spans:
+        return text
+    parts, at = [], 0
+    for start, end in quoted.spans:
+        parts.append(text[at:start])
+        at = end
+    parts.append(text[at:])
+    return "\n".join(parts)
 
 
 # -- the check ----------------------------------------------------------------------------
@@ -367,6 +398,27 @@ def check_tone(
     Only the first ``max_chars`` characters (about; see :func:`cut_at`) are checked; the
     result's ``unchecked_chars`` says how many were left. ``None``: the whole text.
     """
+    return _check(text, lang, kind, extra_aggressive, extra_polite, allow, max_chars)[0]
+
+
+def rule_parts(text: str, language: str) -> tuple[float, dict[int, int], str]:
+    """What the learned layer is trained on: the rules' score (before the learned wording),
+    the lexicon entries' match counts and the writer's own words (quotes left out)."""
+    _, rules, counts, own = _check(text, language, "reply", (), (), (), MAX_CHARS, wording=False)
+    return rules, counts, own
+
+
+def _check(
+    text: str,
+    lang: str,
+    kind: str,
+    extra_aggressive: Sequence[str],
+    extra_polite: Sequence[str],
+    allow: Sequence[str],
+    max_chars: int | None,
+    *,
+    wording: bool = True,
+) -> tuple[ToneResult, float, dict[int, int], str]:
     whole = len(text)
     if max_chars is not None and whole > max_chars:
         text = text[: cut_at(text, max_chars)]
@@ -380,6 +432,8 @@ def check_tone(
     #: kind → distinct lexicon entries that matched (each entry counts once)
     polite_hits: dict[str, dict[int, float]] = {}
     polite_found: list[Finding] = []
+    #: lexicon entry index → matches that counted (the learned layer's entry features)
+    counts: dict[int, int] = {}
     blank_runs = _has_long_blank_run(text)
     for entry in lexicon(language):
         if entry.gate and not any(literal in text for literal in entry.gate):
@@ -394,14 +448,16 @@ def check_tone(
                 if language == "en" and _negated(text, start, end, language, words=2, chars=20):
                     continue
                 polite_hits.setdefault(entry.kind, {})[id(entry)] = entry.weight
+                counts[entry.index] = counts.get(entry.index, 0) + 1
                 if len(polite_found) < 12:
-                    polite_found.append(_finding(text, entry.kind, start, end, 0.0, "Courteous.", None))
+                    polite_found.append(_finding(text, entry.kind, start, end, 0.0, "Courteous.", None, entry.id, entry.weight))
                 continue
             if allowed.overlaps(start, end) or (entry.kind in NEGATABLE and entry.negatable and _negated(text, start, end, language)):
                 continue
             if language == "en" and entry.kind == "insult" and _self_directed(text, start, m.group(0)):
                 continue
-            harms.append(_finding(text, entry.kind, start, end, entry.weight, entry.message, entry.suggestion))
+            counts[entry.index] = counts.get(entry.index, 0) + 1
+            harms.append(_finding(text, entry.kind, start, end, entry.weight, entry.message, entry.suggestion, entry.id))
     for kind_name, hits in polite_hits.items():
         # Several different markers of one kind count, with diminishing weight.
         ordered = sorted(hits.values(), reverse=True)
@@ -426,15 +482,25 @@ def check_tone(
         polite_points += 10.0 * _polite_ending_ratio(text, quoted)
     polite_points = min(POLITE_CAP, polite_points)
     harm_points = _harm_points(harms)
-    score = max(0, min(100, round(BASELINE + polite_points - harm_points)))
+    rules = BASELINE + polite_points - harm_points
+    own = _own_words(text, quoted)
+    points = learned.wording(own, language, counts, lexicon_crc(language)) if wording else None
+    learned_line: list[Finding] = []
+    if points is not None:
+        learned_line.append(Finding("wording", 0, 0, "", f"wording overall: {_signed(points)}", None, 1, 1, 0.0,
+                               f"learned:{language}", round(points, 1)))
+    score = max(0, min(100, round(rules + (points or 0.0))))
     verdict: Verdict = "ok"
-    if any(f.kind in BLOCKING_KINDS for f in harms) or score < BLOCK_BELOW:
+    # a block names its cause: a blocking finding, or the rules' own score (never the
+    # learned wording alone, which can only ask for a review)
+    if any(f.kind in BLOCKING_KINDS for f in harms) or rules < BLOCK_BELOW - 0.5:
         verdict = "block"
-    elif score < REVIEW_BELOW or any(f.weight >= REVIEW_WEIGHT for f in harms):
+    elif min(score, rules) < REVIEW_BELOW - 0.5 or any(f.weight >= REVIEW_WEIGHT for f in harms):
+        # the learned wording may ask for a review, never clear one the findings ask for
         verdict = "review"
     advice = _missing_courtesies(text, language, checked_kind, polite_weight, truncated=len(text) < whole)
-    findings = sorted(harms + polite_found + advice, key=lambda f: (f.start, f.end, -f.weight))
-    return ToneResult(
+    findings = learned_line + sorted(harms + polite_found + advice, key=lambda f: (f.start, f.end, -f.weight))
+    result = ToneResult(
         score=score,
         verdict=verdict,
         language=language,
@@ -444,6 +510,7 @@ def check_tone(
         findings=findings,
         unchecked_chars=whole - len(text),
     )
+    return result, rules, counts, own
 
 
 def cut_at(text: str, limit: int) -> int:

@@ -60,6 +60,12 @@ class Finding:
     column: int = 1
     #: how much this finding weighs in the score (0 for purely informative ones)
     weight: float = 0.0
+    #: what produced it: a lexicon line ("en.tsv:12"), a rule ("rule:plain_form") or the
+    #: learned layer ("learned:en")
+    entry: str | None = None
+    #: the points it adds to the score when not a harm's ``-weight`` (a courtesy's entry
+    #: weight, the learned wording's points)
+    credit: float | None = None
 
     @property
     def harmful(self) -> bool:
@@ -73,7 +79,16 @@ class Finding:
             "text": self.text,
             "message": self.message,
             "suggestion": self.suggestion,
+            "weight": self.signed_weight,
+            "entry": self.entry,
         }
+
+    @property
+    def signed_weight(self) -> float:
+        """How the finding moves the score: negative for a harm, positive for a courtesy
+        (each entry's own weight, before repeats of a kind count less), 0 for advice."""
+        value = self.credit if self.credit is not None else -self.weight
+        return float(value) + 0.0  # no -0.0
 
 
 @dataclass

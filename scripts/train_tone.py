@@ -1,0 +1,174 @@
+"""Train the tone checker's learned wording layer (src/hygiene/tone/data/learned-<lang>.bin).
+
+A logistic regression (scikit-learn, the ``train`` extra: ``pip install -e '.[train]'``) over
+the rules' own score, the lexicon entries' match counts, politeness-strategy and face-threat
+features and hashed character n-grams (hygiene.tone.learned), on public labelled text whose
+licence lets the weights ship:
+
+  stanford  ../shared/data/politeness-wikipedia-en.csv  Stanford Politeness Corpus, Wikipedia
+            requests (Danescu-Niculescu-Mizil et al. 2013), CC BY 4.0: top quartile polite,
+            bottom quartile impolite
+  tweets    ../shared/data/offensive-tweets-en.csv  Davidson et al. 2017, MIT: "neither" vs
+            offensive or hateful
+
+The multilingual Wikipedia-talk sets (Havaldar et al. 2023) are CC BY-NC: measured on, never
+trained on. There is no Japanese set a shipped model may learn from, so no Japanese layer is
+written (Japanese scores come from the rules alone).
+
+    python scripts/train_tone.py [--shared-data PATH] [--check]
+
+--check: train and compare with the shipped file byte for byte (exit 1 when they differ).
+The run is deterministic (liblinear, fixed order, float32 rounding), so the same data gives
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+import zlib
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from hygiene.tone import learned  # noqa: E402
+from hygiene.tone.engine import lexicon, lexicon_crc, rule_parts  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+#: sources a shipped model may learn from, per language
+TRAINABLE = {"en": ("stanford", "tweets"), "ja": ()}
+#: the inverse regularisation strength (chosen on leave-one-source-out, bench/tone_quality.py)
+C = 0.5
+#: the learned part's standard deviation over the training texts, in score points, at most
+SPREAD = 6.0
+#: the rules' score enters the model divided by this (so its weight is not shrunk away)
+RULES_UNIT = 10.0
+
+
+@dataclass
+class Example:
+    text: str
+    label: int  # 1 polite / acceptable, 0 rude / offensive
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def load_source(name: str, folder: Path = SHARED) -> list[Example]:
+    """One public source as binary examples (the same split bench/tone_quality.py scores)."""
+    if name == "stanford":
+        rows = _csv(folder / "politeness-wikipedia-en.csv")
+        values = sorted(float(r["Normalized Score"]) for r in rows)
+        q1, q3 = values[len(values) // 4], values[3 * len(values) // 4]
+        out = []
+        for r in rows:
+            score = float(r["Normalized Score"])
+            if score >= q3 or score <= q1:
+                out.append(Example(r["Request"], int(score >= q3)))
+        return out
+    if name == "tweets":
+        return [Example(r["tweet"], int(r["class"] == "2")) for r in _csv(folder / "offensive-tweets-en.csv")]
+    raise ValueError(f"unknown source {name!r}")
+
+
+@dataclass
+class Features:
+    """One source's examples as sparse rows: (column, value) pairs; column 0 is the rules."""
+
+    rows: list[list[tuple[int, float]]]
+    labels: list[int]
+
+
+def featurize(examples: Iterable[Example], language: str) -> Features:
+    entries = len(lexicon(language))
+    strategies = len(learned.STRATEGIES[language])
+    offset = 1 + entries + strategies
+    rows, labels = [], []
+    for example in examples:
+        rules, counts, own = rule_parts(example.text, language)
+        row: list[tuple[int, float]] = [(0, rules / RULES_UNIT)]
+        row += [(1 + i, v) for i, v in learned.dense(counts, learned.strategy_counts(own, language), entries)]
+        grams = Counter(learned.ngrams(own, language))
+        norm = math.sqrt(sum(grams.values())) or 1.0
+        row += [(offset + b, n / norm) for b, n in sorted(grams.items())]
+        rows.append(row)
+        labels.append(example.label)
+    return Features(rows, labels)
+
+
+def train(sets: Sequence[Features], language: str) -> learned.Layer:
+    """Fit on ``sets`` (each source weighs the same, and within it each class) and return the
+    layer in score points."""
+    from scipy.sparse import csr_matrix  # the train extra's
+    from sklearn.linear_model import LogisticRegression
+
+    entries = len(lexicon(language))
+    strategies = len(learned.STRATEGIES[language])
+    width = 1 + entries + strategies + learned.BUCKETS
+    data: list[float] = []
+    indices: list[int] = []
+    pointers = [0]
+    labels: list[int] = []
+    weights: list[float] = []
+    for features in sets:
+        per_class = Counter(features.labels)
+        for row, label in zip(features.rows, features.labels, strict=True):
+            indices += [c for c, _ in row]
+            data += [v for _, v in row]
+            pointers.append(len(indices))
+            labels.append(label)
+            weights.append(1000.0 / (len(per_class) * per_class[label]))
+    matrix = csr_matrix((data, indices, pointers), shape=(len(labels), width))
+    model = LogisticRegression(C=C, solver="liblinear", max_iter=1000, random_state=0)
+    model.fit(matrix, labels, sample_weight=weights)
+    coef = [float(x) for x in model.coef_[0]]
+    per_point = coef[0] / RULES_UNIT  # log-odds per rule point
+    if per_point <= 1e-3:
+        raise SystemExit(f"{language}: the rules' score got weight {per_point:.4f}; the layer would be noise")
+    rest = array("f", coef[1:])
+    # the mean learned log-odds over the training texts: a typical text moves nothing
+    values = [sum(float(rest[c - 1]) * v for c, v in row[1:]) for features in sets for row in features.rows]
+    centre = sum(values) / len(values)
+    spread = math.sqrt(sum((v - centre) ** 2 for v in values) / len(values))
+    # the rules' exchange rate, but never more than SPREAD points for a typical swing
+    scale = min(1.0 / per_point, SPREAD / spread)
+    return learned.Layer(language, entries, strategies, learned.BUCKETS, lexicon_crc(language), scale, centre, rest)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared-data", type=Path, default=SHARED)
+    parser.add_argument("--check", action="store_true", help="compare with the shipped weights instead of writing them")
+    args = parser.parse_args()
+    status = 0
+    for language, sources in TRAINABLE.items():
+        if not sources:
+            print(f"{language}: no public labelled data a shipped model may learn from; no layer")
+            continue
+        learned.use(language, None)
+        sets = [featurize(load_source(name, args.shared_data), language) for name in sources]
+        layer = train(sets, language)
+        blob = layer.dump()
+        path = learned.DATA / f"learned-{language}.bin"
+        if args.check:
+            same = path.exists() and path.read_bytes() == blob
+            print(f"{language}: {'identical to' if same else 'DIFFERS from'} {path.name} (crc32 {zlib.crc32(blob):08x})")
+            status |= not same
+        else:
+            path.write_bytes(blob)
+            print(f"{language}: wrote {path.name}, {len(blob):,} bytes, crc32 {zlib.crc32(blob):08x}, "
+                  f"scale {layer.scale:.2f} points per log-odds unit, centre {layer.centre:.3f}")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

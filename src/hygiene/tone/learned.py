@@ -1,0 +1,217 @@
+"""The learned wording layer: a linear model over the lexicon's per-entry counts,
+politeness-strategy and face-threat features and hashed character n-grams, added to the
+rule score as one number ("wording overall: -8").
+
+The weights are plain float32 arrays in ``data/learned-<language>.bin`` (written by
+``scripts/train_tone.py`` with scikit-learn; read here with ``struct`` and ``array`` only: no
+numpy at run time). A language without a weights file has no learned part.
+
+File layout (little-endian): the header ``HTL1``, then ``<IIIIff``: entries, strategies,
+buckets, the CRC-32 of the lexicon the entry weights were learned on (a lexicon edited since
+then voids the layer until it is retrained), scale (score points per unit of the model's
+log-odds), centre (the mean log-odds of the training texts, so a typical text moves nothing),
+then the float32 weights of the entries, the strategies and the buckets in that order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import struct
+import sys
+import zlib
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+MAGIC = b"HTL1"
+HEADER = struct.Struct("<4sIIIIff")
+#: the learned part moves the score by less than this many points either way (tanh)
+CLIP = 20.0
+#: hashed n-gram buckets (a power of two)
+BUCKETS = 1 << 18
+#: character n-gram lengths per language
+NGRAMS = {"en": (3, 4, 5), "ja": (1, 2, 3)}
+
+
+def _rx(source: str, flags: int = re.IGNORECASE | re.MULTILINE) -> re.Pattern[str]:
+    return re.compile(source, flags)
+
+
+#: politeness strategies (after Danescu-Niculescu-Mizil et al. 2013) and face threats: named,
+#: so the training script's report and the README can say what each is
+STRATEGIES: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+    "en": (
+        ("please", _rx(r"\bplease\b")),
+        ("please_start", _rx(r"(?:^|[.!?]\s+)please\b")),
+        ("hedge", _rx(r"\b(?:i think|i believe|i guess|i suppose|i wonder|perhaps|maybe|possibly|probably|might|seems?|apparently|suggest)\b")),
+        ("indirect_btw", _rx(r"\bby the way\b|\bbtw\b")),
+        ("gratitude", _rx(r"\bthank(?:s| you)\b|\bappreciate")),
+        ("apology", _rx(r"\bsorry\b|\bapologi|\bexcuse me\b|\bmy bad\b")),
+        ("deference", _rx(r"(?:^|[.!?]\s+)(?:great|good|nice|interesting|cool|excellent|awesome|wonderful)\b")),
+        ("greeting", _rx(r"(?:^|[.!?]\s+)(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b")),
+        ("praise", _rx(r"\b(?:great|excellent|wonderful|helpful|awesome|fantastic|brilliant|impressive|well done|good job)\b")),
+        ("commitment", _rx(r"\b(?:i will|i'll|we will|we'll|i am going to|we are going to) (?:check|look|make sure|send|fix|update|ship|refund|replace|help|get back)")),
+        ("direct_question", _rx(r"(?:^|[.!?]\s+)(?:what|why|who|how)\b")),
+        ("direct_start", _rx(r"(?:^|[.!?]\s+)(?:so|then|and|but|or)\b")),
+        ("counterfactual_modal", _rx(r"\b(?:could|would) you\b")),
+        ("indicative_modal", _rx(r"\b(?:can|will) you\b")),
+        ("first_person_start", _rx(r"(?:^|[.!?]\s+)(?:i|my|mine|myself)\b")),
+        ("first_person_plural", _rx(r"\b(?:we|our|us|ours|let's)\b")),
+        ("first_person", _rx(r"\b(?:i|me|my|mine|myself)\b")),
+        ("second_person", _rx(r"\b(?:you|your|yours|yourself|u|ur)\b")),
+        ("second_person_start", _rx(r"(?:^|[.!?]\s+)(?:you|your|u|ur)\b")),
+        ("factuality", _rx(r"\b(?:really|actually|honestly|surely|clearly|obviously|in fact)\b")),
+        ("question", _rx(r"\?")),
+        ("exclamation", _rx(r"!")),
+        ("challenge", _rx(r"\b(?:why (?:did|didn't|would|wouldn't|are|aren't|is|isn't|do|don't|does|doesn't|have|haven't|can't|won't) you|how could you|what(?:'s| is) wrong with you|did you even|who do you think)\b")),
+        ("you_negative", _rx(r"\byou(?:'re| are)? (?:so |such an? |a |an )?(?:idiot|stupid|dumb|ugly|pathetic|useless|worthless|retard|loser|trash|joke|disgrace|liar|clown|hoe|bitch)")),
+        ("imperative_start", _rx(r"(?:^|[.!?]\s+)(?:stop|fix|give|tell|send|answer|read|look|get|go|shut|explain|do|don't|quit|leave|learn|grow)\b")),
+        ("hashtag", _rx(r"#\w")),
+        ("mention", _rx(r"@\w")),
+        ("disguised", _rx(r"\b\w*[a-z][*!@$#%]+[a-z]\w*|\$\$")),
+    ),
+    "ja": (
+        ("desu_masu", _rx(r"(?:です|ます|でした|ました|ません)")),
+        ("gozaimasu", _rx(r"ございま")),
+        ("honorific", _rx(r"(?:いらっしゃ|おっしゃ|なさ|くださ|召し上が|ご覧|お越し|お[^\s。、]{1,6}になる)")),
+        ("humble", _rx(r"(?:申し上げ|伺|いたし|致し|存じ|拝見|拝読|承|参り|おり(?:ます|まし))")),
+        ("receive", _rx(r"(?:いただ|頂)")),
+        ("prefix_o_go", _rx(r"(?:^|[^\w])?(?:ご|お)[\u4e00-\u9fff]")),
+        ("gratitude", _rx(r"(?:ありがと|感謝|助かり)")),
+        ("casual_thanks", _rx(r"ありがとう(?!ござ)|サンキュ|どうも")),
+        ("apology", _rx(r"(?:申し訳|すみません|すいません|ごめん|失礼|お詫び)")),
+        ("cushion", _rx(r"(?:恐れ入り|恐縮|お手数|差し支え|もしよろしければ|よろしければ)")),
+        ("hedge", _rx(r"(?:と思い|と思う|かもしれ|でしょう|のでは|ようです|みたい)")),
+        ("question_polite", _rx(r"(?:ますか|ですか|ましたか|でしたか|でしょうか)")),
+        ("question", _rx(r"[?？]")),
+        ("exclamation", _rx(r"[!！]")),
+        ("why", _rx(r"(?:なぜ|何故|なんで|どうして)")),
+        ("second_person", _rx(r"(?:あなた|貴方|君|きみ|お前|おまえ|てめ|貴様|きさま|アンタ|あんた)")),
+        ("imperative", _rx(r"(?:しろ|せよ|やれ|しなさい|くれ(?:よ|。|$)|なさい)")),
+        ("prohibitive_na", _rx(r"(?:する|言う|来る|見る|書く|やる|触る|ふざける)な(?:よ|[。！!\s]|$)")),
+        ("plain_end", _rx(r"(?:だ|だろ|じゃん|だよ|だぞ|かよ|んだ|ねーよ|ねえよ|だな)[。！？!?\s]*$")),
+        ("laugh", _rx(r"(?:笑|ｗ|w{2,}|草)")),
+        ("kaomoji", _rx(r"[（(][^）)]{0,8}[´ﾟ∀ω][^）)]{0,8}[）)]")),
+        ("ill_wish", _rx(r"(?:死ね|しね|氏ね|タヒね|消えろ|きえろ|失せろ|くたばれ|呪)")),
+        ("insult_word", _rx(r"(?:バカ|ばか|馬鹿|アホ|あほ|クズ|くず|カス|ゴミ|ごみ|ブス|キモ|きも|ボケ|無能|低能|ガイジ)")),
+        ("thanks_together", _rx(r"一緒に[^。]{0,10}(?:しよう|しましょう)")),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Layer:
+    language: str
+    entries: int
+    strategies: int
+    buckets: int
+    #: CRC-32 of the lexicon's lines the entry weights belong to
+    lexicon: int
+    #: rule points per unit of log-odds
+    scale: float
+    #: the mean log-odds of the training texts
+    centre: float
+    weights: array  # float32, entries + strategies + buckets
+
+    def dump(self) -> bytes:
+        return HEADER.pack(MAGIC, self.entries, self.strategies, self.buckets, self.lexicon, self.scale, self.centre) + _little(self.weights).tobytes()
+
+
+def _little(weights: array) -> array:
+    if sys.byteorder == "little":
+        return weights
+    swapped = array("f", weights)
+    swapped.byteswap()
+    return swapped
+
+
+def parse(data: bytes, language: str) -> Layer:
+    magic, entries, strategies, buckets, lexicon, scale, centre = HEADER.unpack_from(data)
+    if magic != MAGIC:
+        raise ValueError(f"learned-{language}.bin: not a weights file")
+    weights = array("f")
+    weights.frombytes(data[HEADER.size :])
+    weights = _little(weights)
+    if len(weights) != entries + strategies + buckets:
+        raise ValueError(f"learned-{language}.bin: {len(weights)} weights, expected {entries + strategies + buckets}")
+    return Layer(language, entries, strategies, buckets, lexicon, scale, centre, weights)
+
+
+#: a layer set by the bench or the training script (language → layer, or None for none)
+_override: dict[str, Layer | None] = {}
+
+
+@cache
+def _load(language: str) -> Layer | None:
+    path = DATA / f"learned-{language}.bin"
+    return parse(path.read_bytes(), language) if path.exists() else None
+
+
+def layer(language: str) -> Layer | None:
+    """The language's learned layer (read once), or None when none ships."""
+    if language in _override:
+        return _override[language]
+    return _load(language)
+
+
+def use(language: str, value: Layer | None) -> None:
+    """Score ``language`` with ``value`` (None: no learned part) until :func:`reset`."""
+    _override[language] = value
+
+
+def reset() -> None:
+    _override.clear()
+
+
+def strategy_counts(text: str, language: str) -> list[int]:
+    return [len(p.findall(text)) for _, p in STRATEGIES[language]]
+
+
+def dense(entry_counts: Mapping[int, int], strategies: Sequence[int], entries: int) -> Iterator[tuple[int, float]]:
+    """(index, value) of the entry and strategy features: log2(1 + count) (diminishing)."""
+    for index, count in entry_counts.items():
+        if count and index < entries:
+            yield index, math.log2(1 + count)
+    for i, count in enumerate(strategies):
+        if count:
+            yield entries + i, math.log2(1 + count)
+
+
+def ngrams(text: str, language: str, buckets: int = BUCKETS) -> Iterator[int]:
+    """The hashed character n-grams of ``text`` (lower-cased, spaces collapsed), CRC-32 of
+    each n-gram's UTF-16 code units: the same bucket on every machine and run."""
+    folded = " ".join(text.lower().split()) if language == "en" else "".join(text.split())
+    data = folded.encode("utf-16-le", "surrogatepass")
+    crc = zlib.crc32
+    mask = buckets - 1
+    size = len(data)
+    for n in NGRAMS[language]:
+        width = 2 * n
+        for i in range(0, size - width + 1, 2):
+            yield crc(data[i : i + width]) & mask
+
+
+def wording(text: str, language: str, entry_counts: Mapping[int, int], lexicon: int) -> float | None:
+    """The learned part in score points (within +-CLIP), or None without a layer (or
+    with one learned on another version of the lexicon, CRC-32 ``lexicon``)."""
+    model = layer(language)
+    if model is None or model.lexicon != lexicon:
+        return None
+    w = model.weights
+    z = 0.0
+    for index, value in dense(entry_counts, strategy_counts(text, language), model.entries):
+        z += w[index] * value
+    offset = model.entries + model.strategies
+    total = 0.0
+    count = 0
+    for bucket in ngrams(text, language, model.buckets):
+        total += w[offset + bucket]
+        count += 1
+    if count:
+        z += total / math.sqrt(count)
+    # squashed, not cut: text unlike the training data still ranks within the +-CLIP band
+    return CLIP * math.tanh(model.scale * (z - model.centre) / CLIP)

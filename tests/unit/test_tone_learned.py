@@ -1,0 +1,76 @@
+"""The learned wording layer (issue 12): plain arrays read with the stdlib, a continuous
+score, a block that always names its finding."""
+
+from __future__ import annotations
+
+import time
+from array import array
+
+import pytest
+
+from hygiene.tone import check_tone, learned
+from hygiene.tone.engine import lexicon, lexicon_crc
+
+
+@pytest.fixture(autouse=True)
+def _no_override() -> object:
+    learned.reset()
+    yield
+    learned.reset()
+
+
+def test_the_shipped_english_layer_matches_the_lexicon_and_loads_fast() -> None:
+    path = learned.DATA / "learned-en.bin"
+    started = time.perf_counter()
+    layer = learned.parse(path.read_bytes(), "en")
+    assert time.perf_counter() - started < 0.05
+    assert layer.entries == len(lexicon("en")) and layer.lexicon == lexicon_crc("en")
+    assert layer.strategies == len(learned.STRATEGIES["en"]) and layer.buckets == learned.BUCKETS
+    assert path.stat().st_size < 2_500_000
+
+
+def test_dump_and_parse_round_trip() -> None:
+    weights = array("f", [0.5, -1.0, 0.25, 0.0])
+    layer = learned.Layer("en", 1, 1, 2, 1234, 3.0, -0.5, weights)
+    again = learned.parse(layer.dump(), "en")
+    assert again == layer
+    with pytest.raises(ValueError):
+        learned.parse(b"XXXX" + layer.dump()[4:], "en")
+
+
+def test_no_constant_score_for_nothing_found() -> None:
+    replies = [
+        "The parcel left our warehouse today.",
+        "We have sent the replacement and it should arrive on Friday.",
+        "Send the tracking number.",
+        "I checked the order and the item was delivered on Monday to the front desk.",
+        "Your order will arrive soon, we are looking after it for you.",
+    ]
+    results = [check_tone(text, "en") for text in replies]
+    assert all(not any(f.weight > 0 for f in r.findings) for r in results)
+    assert len({r.score for r in results}) >= 3
+
+
+def test_the_wording_is_one_line_and_never_blocks_alone() -> None:
+    layer = learned.layer("en")
+    assert layer is not None
+    harsh = learned.Layer("en", layer.entries, layer.strategies, layer.buckets, layer.lexicon, 1000.0, 1000.0, layer.weights)
+    learned.use("en", harsh)  # pulls every text down as far as the layer can
+    result = check_tone("The parcel left our warehouse today.", "en")
+    lines = [f for f in result.findings if f.kind == "wording"]
+    assert len(lines) == 1 and lines[0].as_json()["weight"] <= -19 and lines[0].entry == "learned:en"
+    assert result.verdict == "review"  # asks for a look, but a block needs a finding
+    assert check_tone("You idiots.", "en").verdict == "block"
+
+
+def test_a_layer_from_another_lexicon_is_not_used() -> None:
+    layer = learned.layer("en")
+    assert layer is not None
+    learned.use("en", learned.Layer("en", layer.entries, layer.strategies, layer.buckets, layer.lexicon ^ 1,
+                                    layer.scale, layer.centre, layer.weights))
+    assert not any(f.kind == "wording" for f in check_tone("The parcel left today.", "en").findings)
+
+
+def test_no_japanese_layer_ships_without_licensable_data() -> None:
+    assert learned.layer("ja") is None
+    assert not any(f.kind == "wording" for f in check_tone("商品を発送いたしました。", "ja").findings)
