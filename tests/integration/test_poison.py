@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -172,7 +173,7 @@ def test_one_failing_account_never_stops_the_next(mailbox: Dovecot, imap_config:
     assert any(f["last_error"] and "KeyError" in f["last_error"] for f in jp["folders"])
 
 
-def test_a_row_the_database_refuses_is_salvaged_and_the_batch_stored(database_url: str) -> None:
+def test_a_row_the_database_refuses_is_salvaged_and_the_batch_stored(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
     """store_batch on both backends: a value that slipped past storable() (a lone surrogate,
     a NUL) costs that row its text, never the batch or the progress."""
     now = datetime(2026, 11, 20, tzinfo=UTC)
@@ -194,7 +195,11 @@ def test_a_row_the_database_refuses_is_salvaged_and_the_batch_stored(database_ur
     engine = open_database(database_url)
     progressed: list[bool] = []
     bad = row("0bad", subject="bad \udcff subject\x00", body_text="x\ud800y")
-    done = store_batch(engine, [row("0a01"), bad, row("0a02")], progress=lambda conn: progressed.append(True))
+    with caplog.at_level(logging.DEBUG, logger="hygiene"):
+        done = store_batch(engine, [row("0a01"), bad, row("0a02")], progress=lambda conn: progressed.append(True))
+    # what was swallowed is said at debug level (shown by -v), without the row's text
+    assert any("the database refused the row" in r.getMessage() for r in caplog.records)
+    assert not any("bad" in r.getMessage() and "subject" in r.getMessage() for r in caplog.records)
     assert (done.new, done.salvaged) == (3, 1) and progressed == [True]
     with engine.connect() as conn:
         got = {r.fingerprint: r for r in conn.execute(select(Message))}

@@ -42,7 +42,7 @@ class LazyGroup(click.Group):
     """A group whose subcommands are imported only when used (or listed in --help)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in COMMANDS if self._load(name) is not None]
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         return self._load(name)
@@ -52,13 +52,8 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attr = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            # A command whose module is not written yet is simply absent.
-            if exc.name == module_name:
-                return None
-            raise
+        # Every listed command exists: a failing import is a bug to see, not a command to hide.
+        module = importlib.import_module(module_name)
         command: click.Command = getattr(module, attr)
         return command
 
@@ -135,6 +130,14 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     Start with 'hygiene init', then 'hygiene poll'.
     """
     ctx.obj = AppContext(config_path=config_path, verbose=verbose)
+    if verbose:
+        # What the library swallows on purpose (a broken header, a row salvaged, a failed
+        # logout) is logged at debug level: -v shows it.
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="hygiene: debug: %(name)s: %(message)s")
+        for noisy in ("imapclient", "sqlalchemy", "alembic", "asyncio", "dkim"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main() -> None:

@@ -251,12 +251,9 @@ def _states(conn: Any, account: str, report: Any, names: dict[str, str]) -> dict
 
 
 def _tone_section(mail_dir: Path, manifest: dict[str, Any]) -> str:
-    """The tone check of the sample's polite and angry sent replies, when hygiene.tone has
-    a scorer (skipped silently otherwise)."""
-    try:
-        from hygiene.tone import check_tone
-    except ImportError:
-        return ""
+    """The tone check of the sample's polite and angry sent replies."""
+    from hygiene.tone import check_tone
+
     picks = [
         (str(entry.get("tone")), entry)
         for entry in manifest_messages(manifest)

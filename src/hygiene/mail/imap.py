@@ -11,6 +11,7 @@ the next run continues where it stopped.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import re
@@ -44,6 +45,8 @@ from hygiene.store.messages import (
     stored_flags,
     update_flags,
 )
+
+log = logging.getLogger(__name__)
 
 #: The usual names of the Sent folder, for servers without RFC 6154 special-use flags
 #: (compared case-insensitively, after the hierarchy separator is normalised to "/").
@@ -204,11 +207,12 @@ def _reason(exc: BaseException) -> str:
 def _close(client: IMAPClient) -> None:
     try:
         client.logout()
-    except Exception:  # already broken: nothing more to say than the first error
+    except Exception as exc:  # noqa: BLE001 - already broken: nothing more to say than the first error
+        log.debug("logout failed: %s: %s", exc.__class__.__name__, exc)
         try:
             client.shutdown()
-        except Exception:
-            pass
+        except Exception as second:  # noqa: BLE001 - the socket is gone either way
+            log.debug("shutdown failed: %s", second.__class__.__name__)
 
 
 # -- folders ------------------------------------------------------------------------------
@@ -348,8 +352,8 @@ def _record_error(engine: Engine, account: AccountConfig, folder: str | None, me
             names = [folder] if folder else [s.name for s in all_folder_states(conn) if s.account == account.name and s.role != "import"]
             for name in names or list(account.folders):
                 save_folder_state(conn, account.name, name, last_error=message, last_error_at=now)
-    except Exception:  # the database being unavailable too must not hide the first error
-        pass
+    except Exception as exc:  # noqa: BLE001 - the database being unavailable too must not hide the first error
+        log.debug("could not record the error for status: %s: %s", exc.__class__.__name__, exc)
 
 
 def _sync_folder(

@@ -7,6 +7,7 @@ Both the IMAP poller and ``hygiene import`` hand :class:`RawMessage` objects to
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,8 @@ from typing import Any
 from hygiene.classify import classify
 from hygiene.config import Config
 from hygiene.mail.parse import ParsedMessage, auto_reply_text, parse_message
+
+log = logging.getLogger(__name__)
 
 #: A Date header further in the future than this is a sender's broken clock, not a fact.
 MAX_CLOCK_SKEW = timedelta(days=1)
@@ -242,10 +245,8 @@ def sent_tone(body: str, config: Config) -> tuple[float | None, str | None]:
     text = own_text(body)
     if not text:
         return None, None
-    try:
-        from hygiene.tone import check_tone
-    except ImportError:  # the scorer is optional at this layer
-        return None, None
+    from hygiene.tone import check_tone
+
     result = check_tone(
         text[:20_000],
         extra_aggressive=config.tone.extra_aggressive,
@@ -261,6 +262,7 @@ def build_row_safely(raw: RawMessage, account: str, config: Config, now: datetim
     try:
         return build_row(raw, account, config, now, own_addresses=own)[0]
     except Exception as exc:  # noqa: BLE001 - keep what can be read, with a note
+        log.debug("%s UID %s: parsing failed (%s: %s); kept from its headers", raw.folder, raw.uid, exc.__class__.__name__, exc)
         return fallback_row(raw, account, config, now, exc, own)
 
 

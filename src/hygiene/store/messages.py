@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from hygiene.store.models import Folder, Message
 
 _TABLE: Table = Message.__table__  # type: ignore[assignment]
 _FOLDERS: Table = Folder.__table__  # type: ignore[assignment]
+log = logging.getLogger(__name__)
 
 
 def _column_key_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -177,6 +179,7 @@ def store_batch(
         except _ENVIRONMENTAL:
             raise
         except Exception as exc:  # noqa: BLE001 - this row: keep what the database takes
+            log.debug("%s UID %s: the database refused the row (%s); stored minimal", row.get("folder"), row.get("uid"), exc.__class__.__name__)
             with engine.begin() as conn:  # a refusal here is the database's, not the row's: raised
                 new, existing = store_rows(conn, [salvage_row(row, exc)])
             out.salvaged += 1
