@@ -21,9 +21,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hygiene.errors import HygieneError
 from hygiene.paths import state_home
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 #: A lock held longer than this by a live owner is reported as an error, not as a busy run:
 #: a poll that takes hours is stuck, and cron must hear of it.
@@ -155,3 +159,45 @@ def forget_in_child() -> None:
         except OSError:
             pass
     _held.clear()
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for an account's PostgreSQL advisory lock."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(f"hygiene-poll:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def poll_lock(name: str, engine: Engine | None = None) -> Iterator[None]:
+    """The lock that makes one poll per account at a time: on PostgreSQL a session-level
+    advisory lock, so pollers on different machines sharing the database never sync the same
+    account at once and a crashed machine's lock ends with its connection; elsewhere the
+    file lock of :func:`account_lock` (one machine)."""
+    if engine is None or engine.dialect.name != "postgresql":
+        with account_lock(name):
+            yield
+        return
+    from sqlalchemy import text
+
+    key = advisory_key(name)
+    with engine.connect() as conn:
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        conn.commit()
+        if not got:
+            holder = conn.execute(
+                text("SELECT a.client_addr, a.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                     "WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = :hi AND l.objid::bigint = :lo LIMIT 1"),
+                {"hi": (key >> 32) & 0xFFFFFFFF, "lo": key & 0xFFFFFFFF},
+            ).first()
+            conn.commit()
+            where = f" (database session {holder.pid} from {holder.client_addr or 'this machine'})" if holder else ""
+            raise PollBusy(f"{name}: another poll of this account is running{where}", "it syncs the same mail; nothing to do")
+        try:
+            yield
+        finally:
+            try:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+            except Exception:  # noqa: BLE001 - a broken connection released the lock already
+                pass

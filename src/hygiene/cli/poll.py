@@ -38,8 +38,10 @@ class _Bar:
 @click.option("--account", "account_name", metavar="NAME", help="Only this account (default: all).")
 @click.option("--full", is_flag=True, help="Read every folder again from the start (after changing classification rules).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"accounts": [{"name", "ok", "folders": [...]}]}.')
+@click.option("--parallel", type=click.IntRange(1, 16), default=1, show_default=True, metavar="N",
+              help="Poll up to N accounts at once, each in its own process (no progress bars).")
 @click.pass_obj
-def poll(app: AppContext, account_name: str | None, full: bool, as_json: bool) -> None:
+def poll(app: AppContext, account_name: str | None, full: bool, as_json: bool, parallel: int) -> None:
     """Copy mail from Amazon and your replies from IMAP into the database.
 
     Read-only: folders are opened with EXAMINE and bodies fetched with BODY.PEEK, so nothing
@@ -60,10 +62,10 @@ def poll(app: AppContext, account_name: str | None, full: bool, as_json: bool) -
             "add an account (host, username, password_env); see config.example.toml",
         )
     engine = app.engine()
-    progress = _Bar() if interactive() and not as_json else None
+    progress = _Bar() if interactive() and not as_json and parallel == 1 else None
     failed = False
     report: list[dict[str, Any]] = []
-    results = poll_accounts(engine, config, accounts, now=app.now(), full=full, progress=progress, match=True)
+    results = poll_accounts(engine, config, accounts, now=app.now(), full=full, progress=progress, match=True, parallel=parallel)
     for account, item in zip(accounts, results, strict=True):
         if isinstance(item, PollResult):
             report.append(item.as_json())

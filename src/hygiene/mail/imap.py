@@ -32,7 +32,7 @@ from sqlalchemy import Connection, Engine
 from hygiene.classify import could_keep
 from hygiene.config import AccountConfig, Config
 from hygiene.errors import DatabaseError, HygieneError, MailSourceError
-from hygiene.locks import PollBusy, account_lock, forget_in_child
+from hygiene.locks import PollBusy, account_lock, forget_in_child, poll_lock
 from hygiene.mail import parse
 from hygiene.mail.ingest import RawMessage, build_row_safely, flag_state
 
@@ -285,7 +285,7 @@ def poll_account(
     started = time.perf_counter()
     result = PollResult(account.name)
     flagged_ids: list[int] = []
-    with account_lock(account.name):
+    with poll_lock(account.name, engine):
         current: list[str] = []
         try:
             client = connect(account)
@@ -786,9 +786,17 @@ def poll_accounts(
     progress: Progress | None = None,
     on_result: Callable[[PollResult | HygieneError, AccountConfig], None] | None = None,
     match: bool = False,
+    parallel: int = 1,
 ) -> list[PollResult | HygieneError]:
-    """Poll each account in turn; one account failing does not stop the others. ``match``:
-    match replies after each account's sync (``hygiene poll``; ``check`` matches once itself)."""
+    """Poll each account; one account failing does not stop the others. ``match``: match
+    replies after each account's sync (``hygiene poll``; ``check`` matches once itself).
+    ``parallel`` > 1 polls that many accounts at once, each in its own process (its own
+    connection, database session and parse workers; no progress bars)."""
+    if parallel > 1 and len(accounts) > 1:
+        # No open connection may cross the fork (SQLite's and a server's socket alike): the
+        # pool is emptied first and the parent reconnects when it next needs the database.
+        engine.dispose()
+        return _poll_in_processes(config, accounts, now=now, full=full, on_result=on_result, match=match, parallel=parallel)
     out: list[PollResult | HygieneError] = []
     for account in accounts:
         item: PollResult | HygieneError
@@ -802,3 +810,57 @@ def poll_accounts(
         if on_result:
             on_result(item, account)
     return out
+
+
+def _poll_in_processes(
+    config: Config,
+    accounts: Sequence[AccountConfig],
+    *,
+    now: datetime | None,
+    full: bool,
+    on_result: Callable[[PollResult | HygieneError, AccountConfig], None] | None,
+    match: bool,
+    parallel: int,
+) -> list[PollResult | HygieneError]:
+    context = multiprocessing.get_context("fork")
+    results: dict[int, PollResult | HygieneError] = {}
+    with ProcessPoolExecutor(
+        max_workers=min(parallel, len(accounts)), mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
+    ) as pool:
+        futures = {pool.submit(_poll_one, config, i, now, full, match): i for i in range(len(accounts))}
+        for future in futures:  # in config order, as the serial poll reports them
+            i = futures[future]
+            kind, value = future.result()
+            item: PollResult | HygieneError
+            if kind == "ok":
+                assert isinstance(value, PollResult)
+                item = value
+            elif kind == "database":
+                raise DatabaseError(str(value))
+            else:
+                item = PollBusy(str(value)) if kind == "busy" else HygieneError(str(value))
+            results[i] = item
+            if on_result:
+                on_result(item, accounts[i])
+    return [results[i] for i in range(len(accounts))]
+
+
+def _poll_one(config: Config, index: int, now: datetime | None, full: bool, match: bool) -> tuple[str, PollResult | str]:
+    """One account, in a child process: its own engine (a connection is never shared across a
+    fork); errors come back as text, since not every error type survives pickling."""
+    from hygiene.store.db import open_database
+
+    account = config.accounts[index] if index < len(config.accounts) else None
+    assert account is not None
+    try:
+        engine = open_database(config.database.url)
+        try:
+            return "ok", poll_account(engine, config, account, now=now, full=full, match=match)
+        finally:
+            engine.dispose()
+    except PollBusy as exc:
+        return "busy", str(exc)
+    except DatabaseError as exc:
+        return "database", str(exc)
+    except HygieneError as exc:
+        return "error", str(exc)

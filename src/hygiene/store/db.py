@@ -8,6 +8,8 @@ newest Alembic revision on first use.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -218,8 +220,44 @@ def open_database(url: str) -> Engine:
             "check [database] url in the config and that the server is running",
         ) from None
     if behind:
-        upgrade(engine)
+        with _migration_lock(engine):
+            # Another process (a second cron job, a poller on another machine) may have
+            # migrated while this one waited: look again before touching the schema.
+            if current_revision(engine) != head_revision(engine):
+                upgrade(engine)
     return engine
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """One migration at a time per database: a PostgreSQL advisory lock (any machine), or
+    a file lock beside a SQLite database."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_KEY})
+                conn.commit()
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    fd = os.open(f"{database}.migrate-lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+#: the advisory lock key of schema migrations (any fixed 64-bit number, "hygiene" in ASCII)
+_MIGRATION_KEY = 0x687967696E656D
 
 
 def table_names(engine: Engine) -> list[str]:
