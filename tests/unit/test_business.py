@@ -13,17 +13,28 @@ holidays):
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
 from hygiene.business import BusinessClock
+from hygiene.cli import cli
 from hygiene.config import DEFAULT_WORKING_HOURS, ScheduleConfig, load_config
 from hygiene.errors import ConfigError
+from hygiene.figures import compute_figures
+from hygiene.store.db import open_database
+from hygiene.views.dashboard import render_dashboard
+from hygiene.views.report import BUSINESS_COLUMNS, CSV_COLUMNS
+from tests.unit.test_report import NOW, NOW_ISO, ROW_KEYS, load_history
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 REPO = Path(__file__).resolve().parents[2]
@@ -190,3 +201,126 @@ def test_reading_a_config_with_a_schedule_does_not_import_holidays(tmp_path: Pat
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- figures, report, dashboard
+#
+# test_report.py's history (now: Friday 2026-11-20 09:00 JST) on the default schedule, in
+# Tokyo. Business hours of each message needing a reply:
+#   B  Wed 11-18 07:00 → Thu 11-19 07:01        9 h (all of Wednesday)
+#   D  Thu 11-19 03:00 → Thu 13:00 (real reply) 4 h
+#   E  Sat 11-14 10:00 → Mon 11-16 10:00        1 h
+#   F  Mon 11-16 05:00 → 06:00                  0 h
+#   H  Sat 10-31 09:00 → 11:00                  0 h
+#   G  Tue 11-17 21:00, unanswered             18 h elapsed by now
+#   A  Thu 11-19 10:00, unanswered              8 h elapsed
+#   S  Thu 11-19 13:00, unanswered              5 h elapsed
+#   I  Sun 10-11 09:00, unanswered             far more than any target
+# 7 days: B D E F answered → avg 3.5, median 2.5. Target 8 h: within D E F, missed B (9 h)
+# and G (18 h elapsed; A at exactly 8 h is not past it) → 3 / 5 = 0.6; buyers B D E: avg
+# 4.667, median 4, 2 / 3. 30 days adds H (0 h): avg 2.8, median 1, 4 / 6. 90 days adds I
+# (missed): 4 / 7. Target 24 h: everything answered is within; 90 days 5 / 6.
+# An extra holiday on Wednesday 11-18: B takes 0 h and G 9 h.
+
+SCHEDULE_KEYS = [
+    "business_response_hours", "business_median_response_hours",
+    "business_within_target", "business_target_missed", "business_within_target_share",
+]
+
+
+def history_config(tmp_path: Path, schedule: str | None) -> Path:
+    path = tmp_path / "config.toml"
+    text = f'timezone = "Asia/Tokyo"\n[database]\nurl = "sqlite:///{tmp_path / "biz.db"}"\n'
+    path.write_text(text + (f"[schedule]\n{schedule}" if schedule is not None else ""), encoding="utf-8")
+    load_history(tmp_path, load_config(path).database.url)
+    return path
+
+
+def report(path: Path, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["--config", str(path), "report", "--now", NOW_ISO, *args])
+    assert result.exit_code == 0, result.output + result.stderr
+    return result.output
+
+
+def business(row: dict[str, object]) -> tuple[object, ...]:
+    return tuple(row[k] for k in SCHEDULE_KEYS)
+
+
+def test_report_json_with_a_schedule(tmp_path: Path) -> None:
+    data = json.loads(report(history_config(tmp_path, "target_hours = 8\n"), "--format", "json"))
+    assert list(data) == ["now", "windows", "counts", "score", "business_target_hours"]
+    assert data["business_target_hours"] == 8
+    rows = {(w["days"], w["category"]): w for w in data["windows"]}
+    assert list(rows[(7, "all")]) == ROW_KEYS + SCHEDULE_KEYS  # the existing keys first, unchanged
+    assert business(rows[(7, "all")]) == (3.5, 2.5, 3, 2, 0.6)
+    assert business(rows[(7, "buyer")]) == (4.7, 4.0, 2, 1, 0.667)
+    assert business(rows[(7, "account_health")]) == (None, None, 0, 1, 0.0)
+    assert business(rows[(30, "all")]) == (2.8, 1.0, 4, 2, 0.667)
+    assert business(rows[(90, "all")]) == (2.8, 1.0, 4, 3, 0.571)
+    # Amazon's figures stay on the 24/7 clock
+    assert (rows[(7, "all")]["late_response_rate"], rows[(7, "all")]["avg_response_hours"]) == (0.6, 20.8)
+    weeks = json.loads(report(tmp_path / "config.toml", "--by", "week", "--format", "json"))["weeks"]
+    assert business(weeks[-1]) == business(rows[(7, "all")])
+    assert business(weeks[-3]) == (0.0, 0.0, 1, 0, 1.0)  # H
+
+
+def test_report_with_the_default_target_and_an_extra_holiday(tmp_path: Path) -> None:
+    path = history_config(tmp_path, 'extra_holidays = ["2026-11-18"]\n')
+    rows = {(w["days"], w["category"]): w for w in json.loads(report(path, "--format", "json"))["windows"]}
+    # B takes 0 h (its Wednesday is a day off): 0, 4, 1, 0; G has 9 h elapsed, under 24
+    assert business(rows[(7, "all")]) == (1.2, 0.5, 4, 0, 1.0)
+    assert business(rows[(90, "all")]) == (1.0, 0.0, 5, 1, 0.833)  # I missed
+
+
+def test_report_csv_and_table_with_a_schedule(tmp_path: Path) -> None:
+    path = history_config(tmp_path, "target_hours = 8\n")
+    rows = list(csv.DictReader(io.StringIO(report(path, "--format", "csv"))))
+    assert tuple(rows[0]) == CSV_COLUMNS + BUSINESS_COLUMNS
+    assert tuple(rows[0][k] for k in BUSINESS_COLUMNS) == ("3.5", "2.5", "3", "2", "0.6")
+    assert tuple(rows[2][k] for k in BUSINESS_COLUMNS) == ("", "", "0", "1", "0.0")  # account_health
+    table = report(path)
+    assert "Your business hours (target 8 h, 90 d): avg 2.8 h, median 1.0 h, 57.1% within target" in table
+    assert "biz avg h  biz median h  in target" in table
+    assert any(line.startswith("   7  all ") and line.endswith("3.5           2.5      60.0%") for line in table.splitlines())
+
+
+def test_without_a_schedule_nothing_changes(tmp_path: Path) -> None:
+    path = history_config(tmp_path, None)
+    data = json.loads(report(path, "--format", "json"))
+    assert "business_target_hours" not in data and list(data["windows"][0]) == ROW_KEYS
+    assert report(path, "--format", "csv").splitlines()[0] == ",".join(CSV_COLUMNS)
+    assert "business" not in report(path) and "biz" not in report(path)
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (100, 48)])
+def test_dashboard_shows_the_business_line_only_with_a_schedule(tmp_path: Path, width: int, height: int) -> None:
+    path = history_config(tmp_path, "target_hours = 8\n")
+    config = load_config(path)
+    engine = open_database(config.database.url)
+    with engine.connect() as conn:
+        with_schedule = compute_figures(conn, config, NOW)
+        without = compute_figures(conn, replace(config, schedule=None), NOW)
+    line = "Your business hours (target 8 h, 90 d): avg 2.8 h, median 1.0 h, 57.1% within target"
+    board = render_dashboard(with_schedule, TOKYO, width, height, False)
+    lines = board.split("\n")
+    assert len(lines) <= height - 1 and max(len(x) for x in lines) <= width
+    shown = [x for x in lines if x.startswith("Your business hours")]
+    assert shown and line.startswith(shown[0].rstrip("…"))
+    assert "Late Response Rate (buyers) 7 d 66.7%" in board  # Amazon's, unchanged
+    assert "business hours" not in render_dashboard(without, TOKYO, width, height, False)
+    result = CliRunner().invoke(cli, ["--config", str(path), "dashboard", "--now", NOW_ISO])
+    assert line in result.output
+
+
+
+def test_readme_documents_the_schedule(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Your business-hours clock**", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    schedule = load_config(write(tmp_path, example)).schedule
+    assert schedule is not None and schedule.hours == DEFAULT_WORKING_HOURS and schedule.country == "JP"
+    flat = " ".join(section.split())
+    for key in SCHEDULE_KEYS:
+        assert f"`{key}`" in flat, key
+    assert ",".join(BUSINESS_COLUMNS) in flat
+    assert "Friday 17:00 and answered Monday 10:00 took 2 business hours" in flat
