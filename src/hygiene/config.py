@@ -16,6 +16,8 @@ import subprocess
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from datetime import datetime as datetime_type
 from pathlib import Path
 from typing import Any
 
@@ -260,6 +262,35 @@ class RepliesConfig:
     auto_reply_bodies: tuple[str, ...] = ()
 
 
+#: the keys of ``[schedule.hours]``, Monday first (as :meth:`datetime.date.weekday`)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: working hours with ``[schedule]`` and no ``hours``: Monday to Friday, 09:00-18:00
+DEFAULT_WORKDAY = ((9 * 60, 18 * 60),)
+DEFAULT_WORKING_HOURS: tuple[tuple[tuple[int, int], ...], ...] = (DEFAULT_WORKDAY,) * 5 + ((), ())
+DEFAULT_BUSINESS_TARGET_HOURS = 24.0
+#: a country code as the holidays package takes it (ISO 3166-1 alpha-2, a few alpha-3)
+COUNTRY = re.compile(r"[A-Z]{2,3}")
+_SPAN_TEXT = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """The seller's business-hours clock (``[schedule]``): the seller's own service target
+    beside Amazon's 24/7 clock (see :mod:`hygiene.business`)."""
+
+    #: per weekday, Monday first: working spans as (start, end) minutes after local midnight,
+    #: in order, not overlapping; empty: a day off
+    hours: tuple[tuple[tuple[int, int], ...], ...] = DEFAULT_WORKING_HOURS
+    #: public holidays of this country (the holidays package); None: no public holiday
+    country: str | None = "JP"
+    #: a subdivision (state, province) of the country, for its own holidays
+    subdivision: str | None = None
+    extra_holidays: tuple[date, ...] = ()
+    #: the seller's service target, in business hours
+    target_hours: float = DEFAULT_BUSINESS_TARGET_HOURS
+    config_path: Path | None = None
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path | None
@@ -284,6 +315,8 @@ class Config:
     suspicious_check_days: int = 7
     #: verify Amazon DKIM signatures ourselves when the receiving server gave no verdict
     verify_dkim: bool = True
+    #: the business-hours clock; None (default): Amazon's 24/7 clock only
+    schedule: ScheduleConfig | None = None
 
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:
@@ -426,6 +459,7 @@ TOP_KEYS = (
     "tone",
     "replies",
     "phishing",
+    "schedule",
 )
 ACCOUNT_KEYS = (
     "name",
@@ -581,7 +615,86 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         replies=replies,
         suspicious_check_days=suspicious_check_days,
         verify_dkim=verify_dkim,
+        schedule=_parse_schedule(top),
     )
+
+
+def _parse_schedule(top: _Table) -> ScheduleConfig | None:
+    """``[schedule]``. The country is checked for its form here; whether the holidays package
+    knows it is checked when the clock is built (:mod:`hygiene.business`), so that reading
+    the config never imports that package (``hygiene tone`` reads the config too)."""
+    st = top.get_table("schedule")
+    if st is None:
+        return None
+    st.check_known(("hours", "country", "subdivision", "extra_holidays", "target_hours"))
+    hours = DEFAULT_WORKING_HOURS
+    if (ht := st.get_table("hours")) is not None:
+        ht.check_known(WEEKDAYS)
+        hours = tuple(_working_spans(ht, day) for day in WEEKDAYS)
+        if not any(hours):
+            raise ht.error("mon", "no working hours on any day", 'e.g. mon = "09:00-18:00"')
+    country: str | None = "JP"
+    if "country" in st.data:
+        raw = st._get("country", (str,), "a string", False)
+        country = raw.strip().upper() or None
+        if country is not None and not COUNTRY.fullmatch(country):
+            raise st.error("country", f"{raw!r} is not a country code", 'use an ISO 3166 code such as "JP", "US", "DE", or "" for none')
+    subdivision = st.get_str("subdivision")
+    if subdivision is not None and country is None:
+        raise st.error("subdivision", "a subdivision without a country", 'set country = "US" (for example), or remove subdivision')
+    return ScheduleConfig(
+        hours=hours,
+        country=country,
+        subdivision=subdivision.strip() if subdivision else None,
+        extra_holidays=_dates(st, "extra_holidays"),
+        target_hours=st.get_number("target_hours", DEFAULT_BUSINESS_TARGET_HOURS, maximum=MAX_HOURS),
+        config_path=top.path,
+    )
+
+
+def _working_spans(t: _Table, day: str) -> tuple[tuple[int, int], ...]:
+    """``"09:00-18:00"``, ``"09:00-12:00, 13:00-18:00"``; ``""``: a day off. ``24:00`` ends
+    a day; a span past midnight is two (one on each day)."""
+    if day not in t.data:
+        raise t.error(day, "missing: every weekday needs its hours", f'add {day} = "09:00-18:00", or {day} = "" for a day off')
+    text = t._get(day, (str,), "a string", False)
+    fix = f'e.g. {day} = "09:00-18:00" or "09:00-12:00, 13:00-18:00"; "" for a day off'
+    spans: list[tuple[int, int]] = []
+    for part in text.split(",") if text.strip() else ():
+        m = _SPAN_TEXT.fullmatch(part)
+        if not m:
+            raise t.error(day, f"{part.strip()!r} is not a span HH:MM-HH:MM", fix)
+        h1, m1, h2, m2 = (int(g) for g in m.groups())
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if m1 > 59 or m2 > 59 or start >= 24 * 60 or end > 24 * 60:
+            raise t.error(day, f"{part.strip()!r} is not a time of day (00:00 to 24:00)", fix)
+        if end <= start:
+            raise t.error(day, f"{part.strip()!r} ends before it starts", "a span past midnight is two: end this day at 24:00, start the next at 00:00")
+        if spans and start < spans[-1][1]:
+            raise t.error(day, f"{part.strip()!r} overlaps or precedes the span before it", "list the spans in order, apart")
+        spans.append((start, end))
+    return tuple(spans)
+
+
+def _dates(t: _Table, name: str) -> tuple[date, ...]:
+    """A list of days: TOML dates (2026-12-29) or ISO strings ("2026-12-29")."""
+    raw = t.data.get(name, [])
+    if not isinstance(raw, list):
+        raise t.error(name, f"must be an array of dates, not {_tname(raw)}", f'e.g. {name} = ["2026-12-29", "2026-12-30"]')
+    found: list[date] = []
+    for i, value in enumerate(raw):
+        day: date | None = None
+        if isinstance(value, date) and not isinstance(value, datetime_type):
+            day = value
+        elif isinstance(value, str):
+            try:
+                day = date.fromisoformat(value.strip())
+            except ValueError:
+                day = None
+        if day is None:
+            raise t.error(f"{name}[{i}]", f"{value!r} is not a date", 'write it as "YYYY-MM-DD", e.g. "2026-12-29"')
+        found.append(day)
+    return tuple(sorted(set(found)))
 
 
 def _patterns(t: _Table, name: str) -> tuple[str, ...]:

@@ -87,6 +87,23 @@ class ResponseFigures:
 
 
 @dataclass(frozen=True)
+class BusinessFigures:
+    """The same messages on the seller's business-hours clock (``[schedule]``): working
+    hours on working days only, in the configured time zone (:mod:`hygiene.business`)."""
+
+    #: answered by ``now`` (the same as answered_on_time + answered_late)
+    answered: int = 0
+    avg_response_hours: float | None = None
+    median_response_hours: float | None = None
+    #: answered within the target (``[schedule] target_hours`` business hours)
+    within_target: int = 0
+    #: answered after it, or unanswered with more business time than it elapsed by ``now``
+    target_missed: int = 0
+    #: within_target / (within_target + target_missed); None when both are 0
+    within_target_share: float | None = None
+
+
+@dataclass(frozen=True)
 class ToneFigures:
     """The seller's sent mail in a period (auto-replies left out)."""
 
@@ -113,6 +130,8 @@ class Row:
     response: ResponseFigures
     #: None on category rows: sent mail has no category
     tone: ToneFigures | None
+    #: on the business-hours clock; None without ``[schedule]``
+    business: BusinessFigures | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +199,8 @@ class Figures:
     score: Score
     #: what check lists now (the dashboard's most urgent messages)
     check: CheckReport | None = field(default=None, repr=False)
+    #: ``[schedule] target_hours`` when the business-hours clock is on, else None
+    business_target_hours: float | None = None
 
     def window(self, days: float, category: str = ALL, account: str = ALL) -> Row | None:
         return next(
@@ -273,6 +294,77 @@ def _tone(cells: Iterable[ToneCell]) -> ToneFigures:
     return ToneFigures(sent, scored, total / scored if scored else None, review, block)
 
 
+@dataclass
+class _BusinessCell:
+    """Messages of one account, category and bucket on the business-hours clock."""
+
+    seconds: list[float] = field(default_factory=list)
+    within: int = 0
+    missed: int = 0
+
+
+def _business_cells(
+    times: Iterable[tuple[str, str, datetime, int | None]],
+    clock: Any,
+    now: datetime,
+    offsets: Sequence[timedelta],
+    target_seconds: float,
+) -> dict[tuple[str, str, int], _BusinessCell]:
+    """Each message's business response time (or, unanswered, the business time elapsed by
+    ``now``), by (account, category, bucket). A couple of binary searches per message."""
+    from bisect import bisect_right
+
+    marks = [o.total_seconds() for o in offsets]
+    end = now.timestamp()
+    at = clock.at
+    at_now = at(end)
+    out: dict[tuple[str, str, int], _BusinessCell] = {}
+    for account, category, received_at, seconds in times:
+        received = received_at.timestamp()
+        bucket = bisect_right(marks, end - received) - 1
+        if bucket < 0 or bucket >= len(marks) - 1:
+            continue
+        cell = out.get((account, category, bucket))
+        if cell is None:
+            cell = out[(account, category, bucket)] = _BusinessCell()
+        start = at(received)
+        if seconds is not None:
+            took = max(0.0, at(received + seconds) - start)
+            cell.seconds.append(took)
+            if took <= target_seconds:
+                cell.within += 1
+            else:
+                cell.missed += 1
+        elif at_now - start > target_seconds:
+            cell.missed += 1
+    return out
+
+
+def _business(cells: Iterable[_BusinessCell]) -> BusinessFigures:
+    from hygiene.store.figures import _positions
+
+    seconds: list[float] = []
+    within = missed = 0
+    for c in cells:
+        seconds += c.seconds
+        within += c.within
+        missed += c.missed
+    n = len(seconds)
+    median = None
+    if n:
+        seconds.sort()
+        low, frac = _positions(n, 0.5)
+        median = (seconds[low] + frac * (seconds[min(low + 1, n - 1)] - seconds[low])) / 3600
+    return BusinessFigures(
+        answered=n,
+        avg_response_hours=sum(seconds) / n / 3600 if n else None,
+        median_response_hours=median,
+        within_target=within,
+        target_missed=missed,
+        within_target_share=_rate(within, within + missed),
+    )
+
+
 def _days(span: timedelta) -> float:
     days = span.total_seconds() / 86400
     return float(round(days)) if abs(days - round(days)) < 1e-9 else round(days, 3)
@@ -295,7 +387,12 @@ def compute_figures(
     back to it (else 12 weeks). ``by``: the rows beside "all" in each window: each category
     (default) or each account ("week" gives the same windows as "category"; the weekly rows
     are always in ``weeks``). ``account`` / ``category``: only those messages (the score is
-    per account and never filtered by category). A handful of GROUP BY statements."""
+    per account and never filtered by category). A handful of GROUP BY statements.
+
+    With ``[schedule]`` every row also carries :class:`BusinessFigures`: one more statement
+    reads the messages needing a reply of the widest span (account, category, receipt,
+    response seconds) and :class:`hygiene.business.BusinessClock` counts their working time
+    in Python, a couple of binary searches each."""
     from hygiene.deadlines import check_report
     from hygiene.store.figures import (
         outcome_cells,
@@ -333,6 +430,25 @@ def compute_figures(
     week_periods = {f"k{k}": Period(now - WEEK * (k + 1), now - WEEK * k) for k in range(n_weeks)}
     p_weeks = response_percentiles(conn, now, week_periods, None, account=account, category=category)
 
+    business: dict[tuple[str, str, int], _BusinessCell] | None = None
+    schedule = config.schedule
+    if schedule is not None:
+        from hygiene.business import BusinessClock
+        from hygiene.store.figures import response_times
+        from hygiene.views.check import zone
+
+        start = now - offsets[-1]
+        clock = BusinessClock.covering(schedule, zone(config.timezone), start, now)
+        times = response_times(conn, now, Period(start, now), account=account, category=category)
+        business = _business_cells(times, clock, now, offsets, schedule.target_hours * 3600)
+
+    def business_of(near: timedelta, far: timedelta, acc: str, cat: str) -> BusinessFigures | None:
+        if business is None:
+            return None
+        return _business(
+            c for (a, k, b), c in business.items() if in_span(b, near, far) and acc in (ALL, a) and cat in (ALL, k)
+        )
+
     rows: list[Row] = []
     groups: list[tuple[str, str]] = [(ALL, ALL)]
     groups += [(a, ALL) for a in accounts] if by == "account" else [(ALL, c) for c in categories]
@@ -347,14 +463,16 @@ def compute_figures(
             tone = None
             if cat == ALL and not category:
                 tone = _tone(t for t in tones if in_span(t.bucket, timedelta(0), w) and acc in (ALL, t.account))
-            rows.append(Row(now - w, now, _days(w), acc, cat, _response(mine, pct), tone))
+            biz = business_of(timedelta(0), w, acc, cat)
+            rows.append(Row(now - w, now, _days(w), acc, cat, _response(mine, pct), tone, biz))
 
     weeks: list[Row] = []
     for k in reversed(range(n_weeks)):
         near, far = WEEK * k, WEEK * (k + 1)
         mine = [c for c in shown if in_span(c.bucket, near, far)]
         tone = None if category else _tone(t for t in tones if in_span(t.bucket, near, far))
-        weeks.append(Row(now - far, now - near, 7.0, ALL, category or ALL, _response(mine, p_weeks.get((f"k{k}", ALL))), tone))
+        biz = business_of(near, far, ALL, ALL)
+        weeks.append(Row(now - far, now - near, 7.0, ALL, category or ALL, _response(mine, p_weeks.get((f"k{k}", ALL))), tone, biz))
 
     bins = response_histogram(conn, now, Period(now - widest, now), HISTOGRAM_BIN_HOURS * 3600, account=account, category=category)
     counts = [0] * (HISTOGRAM_BINS + 1)
@@ -377,6 +495,7 @@ def compute_figures(
     return Figures(
         now=now, since=since, by=by, windows=tuple(rows), weeks=tuple(weeks), categories=categories,
         accounts=accounts, histogram=histogram, counts=now_counts, score=score, check=report,
+        business_target_hours=schedule.target_hours if schedule is not None else None,
     )
 
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from hygiene.cli import COMMANDS, cli
 
-HEAVY = ("sqlalchemy", "alembic", "imapclient", "plotext", "dateparser", "publicsuffixlist")
+HEAVY = ("sqlalchemy", "alembic", "imapclient", "plotext", "dateparser", "publicsuffixlist", "holidays")
 
 
 def all_commands() -> list[tuple[str, ...]]:

@@ -93,7 +93,7 @@ def test_tone_does_not_import_the_database_or_imap_stack(tmp_path: Path) -> None
     code = (
         f"import sys\nfrom hygiene.cli import main\nsys.argv = ['hygiene', 'tone', {str(draft)!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print([m for m in ('sqlalchemy', 'alembic', 'imapclient', 'plotext', 'dateparser', 'publicsuffixlist', 'numpy', 'scipy', 'sklearn') if m in sys.modules])"
+        "print([m for m in ('sqlalchemy', 'alembic', 'imapclient', 'plotext', 'dateparser', 'publicsuffixlist', 'numpy', 'scipy', 'sklearn', 'holidays') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"

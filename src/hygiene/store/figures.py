@@ -350,6 +350,27 @@ def response_histogram(
     return {int(r.bin): int(r.n) for r in conn.execute(query)}
 
 
+def response_times(
+    conn: Connection,
+    now: datetime,
+    period: Period,
+    *,
+    account: str | None = None,
+    category: str | None = None,
+) -> list[tuple[str, str, datetime, int | None]]:
+    """(account, category, received_at, response seconds or None when not answered by
+    ``now``) of each message needing a reply received in ``period``: what the business-hours
+    clock counts in Python (:mod:`hygiene.business`), since working hours and holidays do not
+    fit a portable SQL expression. Read from the covering index, like the rest."""
+    seconds = case((_answered(now), _M.c.response_seconds), else_=None).label("s")
+    query = _filters(
+        select(_M.c.account, _M.c.category, _M.c.received_at, seconds).where(_needing_reply(period.start, period.end)),
+        account,
+        category,
+    )
+    return [(r.account, r.category, r.received_at, r.s) for r in conn.execute(query)]
+
+
 def has_messages(conn: Connection) -> bool:
     """Whether the database holds any message at all."""
     return conn.execute(select(_M.c.id).limit(1)).first() is not None

@@ -2,7 +2,7 @@
 :class:`hygiene.figures.Figures` (tests assert on the string).
 
 From the top: the headline (score, Late Response Rate 7/30/90 d, average response time, what
-waits now), the response-time histogram with the 24 h and 48 h marks beside the weekly trend
+waits now; with ``[schedule]``, a line of the same on the seller's business-hours clock), the response-time histogram with the 24 h and 48 h marks beside the weekly trend
 (within-24 h share and median response time), the tone of sent replies (a chart beside them
 on a wide terminal, else one line), response performance by category, the most urgent
 waiting messages as ``check`` shows them, and the score's components with the top lifts.
@@ -23,7 +23,7 @@ from typing import Any
 from hygiene.figures import ALL, Figures, Row
 from hygiene.safe_text import safe
 from hygiene.views.check import STATE_LABEL, time_left
-from hygiene.views.report import _h, _pct, lift_text
+from hygiene.views.report import _h, _pct, business_text, lift_text
 
 #: the layout when the output is not a terminal (a pipe, cron mail): fixed, plain
 PLAIN_WIDTH = 100
@@ -410,6 +410,8 @@ def render_dashboard(
         for plain, paint in zip(heads, painted, strict=True):
             lines = [line.replace(plain, paint, 1) for line in lines]
     top += lines
+    if figures.business_target_hours is not None:  # [schedule]: the seller's own clock, beside Amazon's
+        top.append(fit(business_text(figures, "Your business hours"), width))
     wide_tone = width >= TONE_CHART_WIDTH and has_tone(figures)
     middle = [] if wide_tone else tone_line(figures, width)
     table = category_table(figures, width)

@@ -22,6 +22,11 @@ CSV_COLUMNS = (
     "within_deadline", "deadline_missed", "within_deadline_share",
     "sent_replies", "tone_avg", "tone_review", "tone_block",
 )
+#: with ``[schedule]`` only, after CSV_COLUMNS: the same rows on the business-hours clock
+BUSINESS_COLUMNS = (
+    "business_response_hours", "business_median_response_hours",
+    "business_within_target", "business_target_missed", "business_within_target_share",
+)
 
 
 def _r(value: float | None, places: int) -> float | None:
@@ -55,6 +60,15 @@ def row_dict(row: Row, *, with_account: bool = False) -> dict[str, Any]:
         "tone_review": row.tone.review if row.tone else None,
         "tone_block": row.tone.block if row.tone else None,
     }
+    if row.business is not None:
+        b = row.business
+        out |= {
+            "business_response_hours": _r(b.avg_response_hours, 1),
+            "business_median_response_hours": _r(b.median_response_hours, 1),
+            "business_within_target": b.within_target,
+            "business_target_missed": b.target_missed,
+            "business_within_target_share": _r(b.within_target_share, 3),
+        }
     return out
 
 
@@ -90,6 +104,8 @@ def report_dict(figures: Figures) -> dict[str, Any]:
             for x in s.lifts[:10]
         ],
     }
+    if figures.business_target_hours is not None:
+        data["business_target_hours"] = _days(figures.business_target_hours)
     return data
 
 
@@ -98,11 +114,12 @@ def report_csv(figures: Figures) -> str:
     with --by week, else window × group)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    columns = CSV_COLUMNS + (BUSINESS_COLUMNS if figures.business_target_hours is not None else ())
+    writer.writerow(columns)
     rows = figures.weeks if figures.by == "week" else figures.windows
     for row in rows:
         data = row_dict(row, with_account=True)
-        writer.writerow(["" if data[k] is None else data[k] for k in CSV_COLUMNS])
+        writer.writerow(["" if data.get(k) is None else data[k] for k in columns])
     return out.getvalue()
 
 
@@ -130,6 +147,21 @@ def lift_text(by: float) -> str:
     return f"{by:.0f} points" if by >= 1 else f"{by:.1f} points"
 
 
+def business_text(figures: Figures, label: str) -> str:
+    """The business-hours clock over the widest window: "Your business hours (target 24 h,
+    90 d): avg 2.8 h, median 1.0 h, 83.3% within target"."""
+    target = figures.business_target_hours
+    widest = max((r for r in figures.windows if r.category == "all" and r.account == "all"), key=lambda r: r.days)
+    b = widest.business
+    days = int(widest.days) if widest.days == int(widest.days) else widest.days
+    if b is None or target is None:
+        return ""
+    return (
+        f"{label} (target {_days(target)} h, {days} d): avg {_h(b.avg_response_hours)} h, "
+        f"median {_h(b.median_response_hours)} h, {_pct(b.within_target_share)} within target"
+    )
+
+
 def render_report(figures: Figures, tz: tzinfo) -> str:
     """The ``--format table`` text."""
     now = figures.now.astimezone(tz)
@@ -151,13 +183,18 @@ def render_report(figures: Figures, tz: tzinfo) -> str:
     if shown:
         rates = ", ".join(f"{d} d {_pct(r.response.late_response_rate)}" for d, r in shown)
         lines.append(f"Late Response Rate (buyers, as Amazon publishes it): {rates}")
+    if figures.business_target_hours is not None:
+        lines.append(business_text(figures, "Your business hours"))
     c = figures.counts
     lines.append(f"Now: {c.awaiting} awaiting ({c.critical} critical, {c.late} late, {c.due_soon} due soon, {c.pending} pending)")
     lines.append("")
     rows = figures.weeks if figures.by == "week" else figures.windows
     first = "week from" if figures.by == "week" else "days"
     group = "account" if figures.by == "account" else "category"
-    header = (first, group, "need", "on time", "late", "no resp", "late rate", "avg h", "median h", "p90 h", "in deadline", "sent", "tone")
+    header: tuple[str, ...] = (first, group, "need", "on time", "late", "no resp", "late rate", "avg h", "median h", "p90 h", "in deadline", "sent", "tone")
+    business = figures.business_target_hours is not None
+    if business:
+        header += ("biz avg h", "biz median h", "in target")
     table = [header]
     for r in rows:
         f = r.response
@@ -170,7 +207,7 @@ def render_report(figures: Figures, tz: tzinfo) -> str:
             _pct(f.within_deadline_share),
             str(r.tone.sent) if r.tone else "",
             _h(r.tone.avg_score) if r.tone and r.tone.avg_score is not None else ("-" if r.tone else ""),
-        ))
+        ) + ((_h(r.business.avg_response_hours), _h(r.business.median_response_hours), _pct(r.business.within_target_share)) if business and r.business else ()))
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         cells = [row[0].rjust(widths[0]), row[1].ljust(widths[1])] + [v.rjust(w) for v, w in zip(row[2:], widths[2:], strict=True)]
