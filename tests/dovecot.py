@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from tests.servers import free_port, wait_for_port
 
@@ -235,7 +236,7 @@ class Dovecot:
         return path.read_text(errors="replace") if path.exists() else ""
 
     # -- what a test needs -----------------------------------------------------------------
-    def client(self):  # type: ignore[no-untyped-def]
+    def client(self) -> Any:  # an IMAPClient (untyped)
         """A logged-in IMAPClient, as the seller's own mail program would be."""
         from imapclient import IMAPClient
 

@@ -77,7 +77,7 @@ def server_view(box: Dovecot) -> dict[int, tuple[str, bool]]:
     return out
 
 
-def stored(url: str) -> list[tuple[str, int]]:
+def stored(url: str) -> list[tuple[str, int | None]]:
     engine = open_database(url)
     try:
         with engine.connect() as conn:

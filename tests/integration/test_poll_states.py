@@ -237,8 +237,12 @@ def test_random_folder_histories_are_mirrored_exactly(
         def new_database(name: str) -> str:
             return create_pg_database(prefix)
 
+    class Machine(FolderStates):  # hypothesis builds the machine from a class without arguments
+        def __init__(self) -> None:
+            super().__init__(new_mailbox, new_database)
+
     run_state_machine_as_test(
-        lambda: FolderStates(new_mailbox, new_database),
+        Machine,
         # No shrinking: each step talks to a real server, and hypothesis would spend up to five
         # minutes (and hundreds of mailboxes) on it. A failure prints its steps as they ran.
         settings=settings(

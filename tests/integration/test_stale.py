@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from hygiene.cli import cli
 from tests.dovecot import Dovecot
 from tests.integration.test_poll import BUYER, NOW, eml
 
 
-def invoke(*args: str, now: object = NOW) -> object:
-    return CliRunner().invoke(cli, list(args), env={"HYGIENE_NOW": now.isoformat()})  # type: ignore[attr-defined]
+def invoke(*args: str, now: datetime = NOW) -> Result:
+    return CliRunner().invoke(cli, list(args), env={"HYGIENE_NOW": now.isoformat()})
 
 
 def test_a_failed_poll_makes_check_exit_1_and_say_how_old_the_data_is(

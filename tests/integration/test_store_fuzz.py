@@ -272,7 +272,7 @@ def test_import_of_arbitrary_eml_files_stores_or_skips_each(engine: Engine, data
     with Session(engine) as session:
         stored = list(session.scalars(select(Message)))
     assert sorted(m.fingerprint for m in stored) == sorted(expected)
-    for m in stored:
-        assert m.folder == "import" and m.source == "import"
+    for message in stored:
+        assert message.folder == "import" and message.source == "import"
         for column in TEXT_COLUMNS:
-            readable(getattr(m, column))
+            readable(getattr(message, column))

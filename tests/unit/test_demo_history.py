@@ -58,7 +58,7 @@ def stored(history: History, tmp_path: Path) -> dict[str, Any]:
         assert (stats.new, stats.skipped, stats.parse_notes, stats.failed) == (len(history.messages), 0, 0, 0)
         with engine.begin() as conn:
             match_replies(conn, "demo", tz=zone("Asia/Tokyo"))
-            ids = {mid.strip("<>"): i for mid, i in conn.execute(select(Message.message_id, Message.id))}
+            ids = {(mid or "").strip("<>"): i for mid, i in conn.execute(select(Message.message_id, Message.id))}
             replied, dismissed = apply_marks(conn, history, ids)
             assert replied + dismissed == len(history.marks)
         with engine.connect() as conn:

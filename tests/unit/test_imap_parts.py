@@ -70,7 +70,7 @@ def test_fast_fetch_reads_literals_flags_and_skips_unsolicited_responses() -> No
             b" FLAGS (\\Answered))",  # items after the literal
         ]
     )
-    out = _uid_fetch(client, [7, 9], ["BODY.PEEK[]", "FLAGS", "INTERNALDATE"], b"BODY[]")  # type: ignore[arg-type]
+    out = _uid_fetch(client, [7, 9], ["BODY.PEEK[]", "FLAGS", "INTERNALDATE"], b"BODY[]")
     assert client.fallbacks == 0
     assert out[7][b"BODY[]"] == b"abc" and out[7][b"FLAGS"] == (b"\\Seen",)
     assert out[7][b"INTERNALDATE"].isoformat() == "2026-11-20T09:00:00+09:00"
@@ -79,5 +79,5 @@ def test_fast_fetch_reads_literals_flags_and_skips_unsolicited_responses() -> No
 
 def test_fast_fetch_falls_back_to_imapclient_on_an_unexpected_answer() -> None:
     client = FakeClient([b'1 (UID 7 BODY[HEADER.FIELDS (FROM TO CC SUBJECT)] "")'])  # no literal
-    out = _uid_fetch(client, [7], ["BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT)]"], HEADER_FIELDS)  # type: ignore[arg-type]
+    out = _uid_fetch(client, [7], ["BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT)]"], HEADER_FIELDS)
     assert client.fallbacks == 1 and out[7][HEADER_FIELDS] == b"From: x@y\r\n\r\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import mailbox
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,11 @@ def test_maildir_flags_and_twice(tmp_path: Path) -> None:
     md.add(mailbox.MaildirMessage(BUYER))
     assert run_import(str(tmp_path / "Maildir"))["new"] == 2
     assert run_import(str(tmp_path / "Maildir")) == {"new": 0, "existing": 2, "skipped": 0, "parse_notes": 0, "failed": 0, "unreadable": 0}
+    # the Maildir info ":2,RS" is kept as the IMAP flags it stands for; no info, no flags
+    database = Path(os.environ["XDG_DATA_HOME"]) / "hygiene" / "hygiene.db"
+    with sqlite3.connect(database) as conn:
+        rows = dict(conn.execute("SELECT subject, flags || '|' || seen || '|' || answered FROM messages").fetchall())
+    assert rows == {"Account health": "\\Answered \\Seen|1|1", "Question about order 249-1234567-7654321": "|0|0"}
 
 
 def test_keep_other_keeps_unmatched(tmp_path: Path) -> None:

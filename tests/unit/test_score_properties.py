@@ -114,9 +114,9 @@ def _fill(engine: Engine, ins: list[Any], outs: list[Any]) -> None:
     for n, (age, score, verdict, auto) in enumerate(outs, start=len(ins)):
         rows.append(_row(n, "outbound", "outbound", age, "jp") | {"tone_score": score, "tone_verdict": verdict, "auto_reply": auto})
     with engine.begin() as conn:
-        conn.execute(delete(Message.__table__))
+        conn.execute(delete(Message))
         for row in rows:
-            conn.execute(insert(Message.__table__), row)
+            conn.execute(insert(Message), row)
 
 
 def _scores(engine: Engine) -> tuple[int | None, dict[str, int | None], Any]:
@@ -156,7 +156,7 @@ def test_on_random_histories_in_the_database(engine: Engine, ins: list[Any], out
     account = data.draw(st.sampled_from(("jp", "us")))
     age = data.draw(st.floats(48.5, WEEKS * 7 * 24 - 1))
     with engine.begin() as conn:
-        conn.execute(insert(Message.__table__), _row(10_000, "inbound", data.draw(st.sampled_from(CATEGORIES)), age, account))
+        conn.execute(insert(Message), _row(10_000, "inbound", data.draw(st.sampled_from(CATEGORIES)), age, account))
     overall3, accounts3, _ = _scores(engine)
     assert overall3 is not None and (overall is None or overall3 <= overall)
     before3 = accounts.get(account)

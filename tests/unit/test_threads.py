@@ -180,8 +180,8 @@ def test_forward_subjects() -> None:
                     "［転送］ご質問", "【転送】ご質問", "[EXT] FW: x", "Fwd: Re: ご質問", "WG: Frage", "FWD[2]: x"):
         assert is_forward(subject), subject
     # The outermost prefix decides: a reply to a forwarded message is a reply.
-    for subject in ("Re: Fwd: 発送通知", "RE: FW: x", "返信: 転送: x", "Forwarding address", "Fwd without colon", "", None):
-        assert not is_forward(subject), subject
+    for reply in ("Re: Fwd: 発送通知", "RE: FW: x", "返信: 転送: x", "Forwarding address", "Fwd without colon", "", None):
+        assert not is_forward(reply), reply
     assert normalize_subject("[転送] Re: ご質問") == normalize_subject("【転送】ご質問") == "ご質問"
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from datetime import UTC, datetime
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from hygiene.config import default_config
 from hygiene.mail.ingest import sent_tone
@@ -17,7 +17,7 @@ POLITE = "いつもお世話になっております。ご連絡ありがとう�
 RUDE = "バカ野郎"
 
 
-def _insert(conn, n: int, direction: str, body: str, *, auto: bool = False, score: float | None = None) -> None:  # type: ignore[no-untyped-def]
+def _insert(conn: Connection, n: int, direction: str, body: str, *, auto: bool = False, score: float | None = None) -> None:
     stamp = datetime(2026, 11, 19, 1, 0, tzinfo=UTC).replace(tzinfo=None)
     conn.execute(
         text(

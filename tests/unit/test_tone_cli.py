@@ -7,8 +7,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from hygiene.cli import cli
 from tests.unit.test_tone import ANGRY_EN, ANGRY_JA, POLITE_EN, POLITE_JA
@@ -16,7 +17,7 @@ from tests.unit.test_tone import ANGRY_EN, ANGRY_JA, POLITE_EN, POLITE_JA
 KEYS = {"score", "verdict", "language", "kind", "politeness", "aggression", "findings", "unchecked_chars"}
 
 
-def tone(*args: str, stdin: str | None = None) -> object:
+def tone(*args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(cli, ["tone", *args], input=stdin)
 
 
@@ -109,7 +110,7 @@ def test_readme_tone_example_is_what_the_command_prints() -> None:
         assert line in printed, line
 
 
-def batch(data: bytes, *args: str) -> tuple[int, list[dict[str, object]], str]:
+def batch(data: bytes, *args: str) -> tuple[int, list[dict[str, Any]], str]:
     result = CliRunner().invoke(cli, ["tone", "--batch", "-", *args], input=data)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, [json.loads(line) for line in result.stdout.splitlines()], result.stderr

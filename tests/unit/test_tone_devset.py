@@ -7,6 +7,7 @@ import importlib.util
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def _bench() -> object:
     return module
 
 
-def rows(name: str) -> list[dict[str, object]]:
+def rows(name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -56,7 +57,7 @@ def test_appeals_get_their_missing_parts_named() -> None:
     for appeal in data:
         result = check_tone(str(appeal["text"]), str(appeal["lang"]), "appeal")
         kinds = {f.kind for f in result.findings}
-        assert set(appeal["missing"]) <= kinds, (appeal["id"], set(appeal["missing"]) - kinds)  # type: ignore[arg-type]
+        assert set(appeal["missing"]) <= kinds, (appeal["id"], set(appeal["missing"]) - kinds)
         if appeal["label"] == "good":
             assert not {k for k in kinds if k.startswith("appeal_")}, appeal["id"]
             good_scores.append(result.score)

@@ -10,6 +10,7 @@ from typing import Any
 
 from hygiene.deadlines import CRITICAL, DUE_SOON, LATE, PENDING, CheckItem, CheckReport, Deadlines
 from hygiene.safe_text import safe
+from hygiene.views.columns import mail_cell
 
 STATE_LABEL = {CRITICAL: "CRITICAL", LATE: "LATE", DUE_SOON: "due soon", PENDING: "pending"}
 
@@ -43,11 +44,6 @@ def time_left(item: CheckItem, now: datetime) -> str:
 
 def _local(value: datetime, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(tz).strftime(fmt)
-
-
-def _clip(text: str | None, width: int) -> str:
-    text = " ".join(safe(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -99,7 +95,7 @@ def render_check(report: CheckReport, tz: tzinfo, *, verbose: bool = False) -> s
         who = safe(item.from_addr) or "(no sender)"
         lines.append("")
         lines.append(f"{STATE_LABEL[item.state]:<9} {time_left(item, now):<22} {item.category:<15} {who}  #{item.id}")
-        lines.append(f"          {_clip(item.subject, 90) or '(no subject)'}")
+        lines.append(f"          {mail_cell(item.subject, 90, fill=False) or '(no subject)'}")
         age = human_span(now - item.received_at)
         due = _local(item.deadlines.due_at, tz, "%m-%d %H:%M")
         detail = f"received {_local(item.received_at, tz)} ({age} ago), due {due}"
@@ -173,7 +169,7 @@ def render_show(
             arrow = "→" if m.direction == "outbound" else "←"
             mark = "*" if m.id == message.id else " "
             who = ", ".join((m.to_addrs or "").split(", ")[:1]) if m.direction == "outbound" else (m.from_addr or "")
-            lines.append(f" {mark}{_local(m.received_at, tz)}  {arrow} #{m.id:<6} {_clip(who, 34):<34}  {_clip(m.subject, 50)}")
+            lines.append(f" {mark}{_local(m.received_at, tz)}  {arrow} #{m.id:<6} {mail_cell(who, 34)}  {mail_cell(m.subject, 50, fill=False)}")
     return "\n".join(lines)
 
 
@@ -228,6 +224,6 @@ def render_suspicious(rows: Sequence[Any], tz: tzinfo, days: int) -> str:
     ]
     for r in rows:
         first = (r.suspicious_reasons or "").split("; ")[0]
-        lines.append(f"  #{r.id:<6} {_local(r.received_at, tz)}  {_clip(r.from_addr, 34):<34}  {_clip(r.subject, 40)}")
+        lines.append(f"  #{r.id:<6} {_local(r.received_at, tz)}  {mail_cell(r.from_addr, 34)}  {mail_cell(r.subject, 40, fill=False)}")
         lines.append(f"          {safe(first)}")
     return "\n".join(lines)

@@ -15,7 +15,6 @@ Subjects go through :func:`hygiene.safe_text.safe`.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from typing import Any
@@ -23,6 +22,9 @@ from typing import Any
 from hygiene.figures import ALL, Figures, Row
 from hygiene.safe_text import safe
 from hygiene.views.check import STATE_LABEL, time_left
+from hygiene.views.columns import clip as fit
+from hygiene.views.columns import pad
+from hygiene.views.columns import width as cells
 from hygiene.views.report import _h, _pct, business_text, lift_text
 
 #: the layout when the output is not a terminal (a pipe, cron mail): fixed, plain
@@ -43,34 +45,6 @@ _RESET = "\x1b[0m"
 
 
 # --------------------------------------------------------------------------- text cells
-
-
-def cells(text: str) -> int:
-    """The terminal columns ``text`` takes (wide East Asian characters take two)."""
-    n = 0
-    for ch in text:
-        if unicodedata.combining(ch):
-            continue
-        n += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-    return n
-
-
-def fit(text: str, width: int) -> str:
-    """``text`` cut to ``width`` columns (with "…" when cut)."""
-    if cells(text) <= width:
-        return text
-    out, used = [], 0
-    for ch in text:
-        w = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else (0 if unicodedata.combining(ch) else 1)
-        if used + w > width - 1:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out) + "…"
-
-
-def pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - cells(text))
 
 
 def wrap(parts: Sequence[str], width: int, sep: str = SEPARATOR) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 from hygiene.freshness import describe_age
 from hygiene.safe_text import safe
 from hygiene.store.messages import FolderState
+from hygiene.views.columns import mail_cell, pad
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -34,19 +35,14 @@ def message_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _clip(text: str | None, width: int) -> str:
-    text = safe(text)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def render_messages(rows: Sequence[Any]) -> str:
     lines = []
     for r in rows:
         when = r.received_at.strftime("%Y-%m-%d %H:%M") if r.received_at else "-"
         note = f"  [note: {safe(r.parse_note)}]" if r.parse_note else ""
         lines.append(
-            f"{r.id:>6}  {when}  {safe(r.account):<8} {r.direction:<8} {r.category:<14} "
-            f"{_clip(r.from_addr, 32):<32}  {_clip(r.subject, 60)}{note}"
+            f"{r.id:>6}  {when}  {pad(safe(r.account), 8)} {r.direction:<8} {r.category:<14} "
+            f"{mail_cell(r.from_addr, 32)}  {mail_cell(r.subject, 60, fill=False)}{note}"
         )
     return "\n".join(lines)
 
@@ -92,7 +88,7 @@ def render_status(data: dict[str, Any]) -> str:
             lines.append("  (never synced)")
         for f in account["folders"]:
             synced = f["last_sync_at"] or "never"
-            line = f"  {safe(f['name']):<20} {f['messages']:>7} messages  uidvalidity {f['uidvalidity'] or '-'}  last sync {synced}"
+            line = f"  {pad(safe(f['name']), 20)} {f['messages']:>7} messages  uidvalidity {f['uidvalidity'] or '-'}  last sync {synced}"
             if f["last_error"]:
                 line += f"  ERROR: {safe(f['last_error'])}"
             lines.append(line)

@@ -13,6 +13,7 @@ from typing import Any
 from hygiene.figures import Figures, Row
 from hygiene.safe_text import safe
 from hygiene.score import ScoreParts
+from hygiene.views.columns import pad, pad_left, width
 
 #: CSV columns, in order (stable: scripts read them by name or position)
 CSV_COLUMNS = (
@@ -208,8 +209,8 @@ def render_report(figures: Figures, tz: tzinfo) -> str:
             str(r.tone.sent) if r.tone else "",
             _h(r.tone.avg_score) if r.tone and r.tone.avg_score is not None else ("-" if r.tone else ""),
         ) + ((_h(r.business.avg_response_hours), _h(r.business.median_response_hours), _pct(r.business.within_target_share)) if business and r.business else ()))
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    widths = [max(width(row[i]) for row in table) for i in range(len(header))]
     for row in table:
-        cells = [row[0].rjust(widths[0]), row[1].ljust(widths[1])] + [v.rjust(w) for v, w in zip(row[2:], widths[2:], strict=True)]
+        cells = [pad_left(row[0], widths[0]), pad(row[1], widths[1])] + [pad_left(v, w) for v, w in zip(row[2:], widths[2:], strict=True)]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
