@@ -315,6 +315,10 @@ class Config:
     suspicious_check_days: int = 7
     #: verify Amazon DKIM signatures ourselves when the receiving server gave no verdict
     verify_dkim: bool = True
+    #: hygiene watch: the command run (item as JSON on stdin) when a message turns due soon,
+    #: late or critical, and how often every account is polled anyway (seconds)
+    watch_notify: str | None = None
+    watch_interval: float = 300.0
     #: the business-hours clock; None (default): Amazon's 24/7 clock only
     schedule: ScheduleConfig | None = None
 
@@ -460,6 +464,7 @@ TOP_KEYS = (
     "replies",
     "phishing",
     "schedule",
+    "watch",
 )
 ACCOUNT_KEYS = (
     "name",
@@ -597,6 +602,13 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         suspicious_check_days = st.get_int("check_days", 7, lo=0, hi=365)
         verify_dkim = st.get_bool("verify_dkim", True)
 
+    watch_notify: str | None = None
+    watch_interval = 300.0
+    if (wt := top.get_table("watch")) is not None:
+        wt.check_known(("notify", "interval"))
+        watch_notify = wt.get_str("notify")
+        watch_interval = wt.get_number("interval", 300.0, maximum=24 * 3600, minimum=4.0)
+
     return Config(
         path=path,
         database=DatabaseConfig(url=db_url, keep_raw=keep_raw),
@@ -615,6 +627,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         replies=replies,
         suspicious_check_days=suspicious_check_days,
         verify_dkim=verify_dkim,
+        watch_notify=watch_notify,
+        watch_interval=watch_interval,
         schedule=_parse_schedule(top),
     )
 

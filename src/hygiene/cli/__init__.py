@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "demo": "hygiene.cli.demo:demo",
     "init": "hygiene.cli.setup:init",
     "poll": "hygiene.cli.poll:poll",
+    "watch": "hygiene.cli.watch:watch",
     "import": "hygiene.cli.mail:import_",
     "messages": "hygiene.cli.mail:messages",
     "status": "hygiene.cli.mail:status",
