@@ -153,6 +153,8 @@ class AccountConfig:
     tls: str = "ssl"
     password_env: str | None = None
     password_command: str | None = None
+    #: "service/user" in the system keyring (the optional extra hygiene[keyring])
+    password_keyring: str | None = None
     folders: tuple[str, ...] = ("INBOX",)
     sent_folder: str | None = None
     addresses: tuple[str, ...] = ()
@@ -222,12 +224,31 @@ class AccountConfig:
             lines = done.stdout.splitlines()
             # Like pass(1): the first line is the password.
             return lines[0] if lines else ""
+        if self.password_keyring:
+            return _keyring_password(self.config_path, f"{key_prefix}.password_keyring", self.password_keyring)
         raise ConfigError(
             self.config_path,
             f"{key_prefix}",
             "no password source",
             'add password_env = "VAR" or password_command = "..."',
         )
+
+
+def _keyring_password(path: Path | None, key: str, entry: str) -> str:
+    """The password stored in the system keyring under ``service/user``."""
+    service, _, user = entry.rpartition("/")
+    try:
+        import keyring
+        import keyring.errors
+    except ImportError:
+        raise ConfigError(path, key, "the keyring package is not installed", "pip install 'hygiene[keyring]'") from None
+    try:
+        value = keyring.get_password(service, user)
+    except keyring.errors.KeyringError as exc:
+        raise ConfigError(path, key, f"the system keyring could not be read ({exc.__class__.__name__})", "unlock it, or use password_command") from None
+    if value is None:
+        raise ConfigError(path, key, f"no password stored for service {service!r}, user {user!r}", f"store it: keyring set {service} {user}")
+    return value
 
 
 def _password_env_error(path: Path | None, key: str) -> ConfigError:
@@ -474,6 +495,7 @@ ACCOUNT_KEYS = (
     "username",
     "password_env",
     "password_command",
+    "password_keyring",
     "folders",
     "sent_folder",
     "addresses",
@@ -754,12 +776,16 @@ def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:
         port = t.get_int("port", 993 if tls == "ssl" else 143, lo=1, hi=65535)
         password_env = t.get_str("password_env")
         password_command = t.get_str("password_command")
+        password_keyring = t.get_str("password_keyring")
         if password_env is not None and not ENV_NAME.fullmatch(password_env):
             raise _password_env_error(path, t.key("password_env"))
-        if password_env and password_command:
-            raise t.error("password_command", "both password_env and password_command are set", "keep one of them")
-        if not password_env and not password_command:
-            raise t.error("password_env", "missing: no password source", 'add password_env = "VAR" or password_command = "..."')
+        sources = [k for k, v in (("password_env", password_env), ("password_command", password_command), ("password_keyring", password_keyring)) if v]
+        if len(sources) > 1:
+            raise t.error(sources[1], f"both {sources[0]} and {sources[1]} are set", "keep one of them")
+        if not sources:
+            raise t.error("password_env", "missing: no password source", 'add password_env = "VAR", password_command = "..." or password_keyring = "service/user"')
+        if password_keyring and ("/" not in password_keyring or password_keyring.startswith("/") or password_keyring.endswith("/")):
+            raise t.error("password_keyring", "must be \"service/user\"", 'e.g. password_keyring = "imap.example.jp/shop@example.jp"')
         folders = t.get_str_list("folders") or ("INBOX",)
         accounts.append(
             AccountConfig(
@@ -770,6 +796,7 @@ def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:
                 tls=tls,
                 password_env=password_env,
                 password_command=password_command,
+                password_keyring=password_keyring,
                 folders=folders,
                 sent_folder=t.get_str("sent_folder"),
                 addresses=t.get_str_list("addresses") or (),
