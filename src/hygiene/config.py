@@ -155,6 +155,10 @@ class AccountConfig:
     password_command: str | None = None
     #: "service/user" in the system keyring (the optional extra hygiene[keyring])
     password_keyring: str | None = None
+    #: a command printing an OAuth2 access token (Gmail, Microsoft 365): sign in with it
+    #: (XOAUTH2 or OAUTHBEARER, ``oauth2_mechanism``) instead of a password
+    oauth2_token_command: str | None = None
+    oauth2_mechanism: str = "XOAUTH2"
     folders: tuple[str, ...] = ("INBOX",)
     sent_folder: str | None = None
     addresses: tuple[str, ...] = ()
@@ -175,6 +179,10 @@ class AccountConfig:
             found.add(self.username.lower())
         return frozenset(found)
 
+    def oauth2_token(self) -> str:
+        assert self.oauth2_token_command is not None
+        return _secret_from_command(self.config_path, f"accounts[{self.index}].oauth2_token_command", self.oauth2_token_command)
+
     def password(self) -> str:
         """Resolve the password from the environment or a command, at the moment it is needed."""
         key_prefix = f"accounts[{self.index}]"
@@ -191,39 +199,7 @@ class AccountConfig:
                 )
             return value
         if self.password_command:
-            # Errors name the command (it is config) but nothing it printed: its output, even
-            # on stderr, may be the password itself.
-            key = f"{key_prefix}.password_command"
-            fix = "run it in a shell to see why"
-            try:
-                done = subprocess.run(
-                    self.password_command,
-                    shell=True,
-                    capture_output=True,
-                    text=True,
-                    timeout=PASSWORD_COMMAND_TIMEOUT_S,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired:
-                raise ConfigError(
-                    self.config_path,
-                    key,
-                    f"{self.password_command!r} did not finish within {PASSWORD_COMMAND_TIMEOUT_S:g} s",
-                    fix,
-                ) from None
-            except OSError as exc:
-                raise ConfigError(self.config_path, key, f"could not run {self.password_command!r}: {exc.strerror or exc.__class__.__name__}", fix) from None
-            if done.returncode < 0:
-                raise ConfigError(
-                    self.config_path, key, f"{self.password_command!r} was killed by signal {-done.returncode}", fix
-                )
-            if done.returncode != 0:
-                raise ConfigError(
-                    self.config_path, key, f"{self.password_command!r} failed with exit code {done.returncode}", fix
-                )
-            lines = done.stdout.splitlines()
-            # Like pass(1): the first line is the password.
-            return lines[0] if lines else ""
+            return _secret_from_command(self.config_path, f"{key_prefix}.password_command", self.password_command)
         if self.password_keyring:
             return _keyring_password(self.config_path, f"{key_prefix}.password_keyring", self.password_keyring)
         raise ConfigError(
@@ -233,6 +209,25 @@ class AccountConfig:
             'add password_env = "VAR" or password_command = "..."',
         )
 
+
+
+def _secret_from_command(path: Path | None, key: str, command: str) -> str:
+    """The first line a command prints (a password, an access token). Errors name the command
+    (it is config) but nothing it printed: its output, even on stderr, may be the secret."""
+    fix = "run it in a shell to see why"
+    try:
+        done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=PASSWORD_COMMAND_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise ConfigError(path, key, f"{command!r} did not finish within {PASSWORD_COMMAND_TIMEOUT_S:g} s", fix) from None
+    except OSError as exc:
+        raise ConfigError(path, key, f"could not run {command!r}: {exc.strerror or exc.__class__.__name__}", fix) from None
+    if done.returncode < 0:
+        raise ConfigError(path, key, f"{command!r} was killed by signal {-done.returncode}", fix)
+    if done.returncode != 0:
+        raise ConfigError(path, key, f"{command!r} failed with exit code {done.returncode}", fix)
+    lines = done.stdout.splitlines()
+    # Like pass(1): the first line is the secret.
+    return lines[0] if lines else ""
 
 def _keyring_password(path: Path | None, key: str, entry: str) -> str:
     """The password stored in the system keyring under ``service/user``."""
@@ -496,6 +491,8 @@ ACCOUNT_KEYS = (
     "password_env",
     "password_command",
     "password_keyring",
+    "oauth2_token_command",
+    "oauth2_mechanism",
     "folders",
     "sent_folder",
     "addresses",
@@ -779,11 +776,21 @@ def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:
         password_keyring = t.get_str("password_keyring")
         if password_env is not None and not ENV_NAME.fullmatch(password_env):
             raise _password_env_error(path, t.key("password_env"))
-        sources = [k for k, v in (("password_env", password_env), ("password_command", password_command), ("password_keyring", password_keyring)) if v]
+        oauth2_token_command = t.get_str("oauth2_token_command")
+        oauth2_mechanism = (t.get_str("oauth2_mechanism") or "XOAUTH2").upper()
+        if oauth2_mechanism not in ("XOAUTH2", "OAUTHBEARER"):
+            raise t.error("oauth2_mechanism", f"{oauth2_mechanism!r} is not XOAUTH2 or OAUTHBEARER", 'e.g. oauth2_mechanism = "XOAUTH2"')
+        sources = [
+            k for k, v in (("password_env", password_env), ("password_command", password_command),
+                           ("password_keyring", password_keyring), ("oauth2_token_command", oauth2_token_command)) if v
+        ]
         if len(sources) > 1:
             raise t.error(sources[1], f"both {sources[0]} and {sources[1]} are set", "keep one of them")
         if not sources:
-            raise t.error("password_env", "missing: no password source", 'add password_env = "VAR", password_command = "..." or password_keyring = "service/user"')
+            raise t.error(
+                "password_env", "missing: no password source",
+                'add password_env = "VAR", password_command = "...", password_keyring = "service/user" or oauth2_token_command = "..."',
+            )
         if password_keyring and ("/" not in password_keyring or password_keyring.startswith("/") or password_keyring.endswith("/")):
             raise t.error("password_keyring", "must be \"service/user\"", 'e.g. password_keyring = "imap.example.jp/shop@example.jp"')
         folders = t.get_str_list("folders") or ("INBOX",)
@@ -797,6 +804,8 @@ def _parse_accounts(top: _Table, path: Path) -> tuple[AccountConfig, ...]:
                 password_env=password_env,
                 password_command=password_command,
                 password_keyring=password_keyring,
+                oauth2_token_command=oauth2_token_command,
+                oauth2_mechanism=oauth2_mechanism,
                 folders=folders,
                 sent_folder=t.get_str("sent_folder"),
                 addresses=t.get_str_list("addresses") or (),

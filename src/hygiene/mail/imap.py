@@ -151,7 +151,9 @@ class PollResult:
 def connect(account: AccountConfig) -> IMAPClient:
     """A logged-in client, or MailSourceError saying which account and what failed."""
     where = f"{account.host}:{account.port}"
-    password = account.password()  # config errors surface before any network traffic
+    # config errors (and a token command that fails) surface before any network traffic
+    token = account.oauth2_token() if account.oauth2_token_command else None
+    password = account.password() if token is None else ""
     try:
         context = None
         if account.tls in ("ssl", "starttls"):
@@ -172,9 +174,20 @@ def connect(account: AccountConfig) -> IMAPClient:
             "check host, port and tls in the config, and the network",
         ) from None
     try:
-        client.login(account.username, password)
+        if token is None:
+            client.login(account.username, password)
+        elif account.oauth2_mechanism == "OAUTHBEARER":
+            client.oauthbearer_login(account.username, token)
+        else:
+            client.oauth2_login(account.username, token)
     except LoginError as exc:
         _close(client)
+        if token is not None:
+            raise MailSourceError(
+                f"{account.name}: OAuth2 sign-in ({account.oauth2_mechanism}) refused for {account.username} at {where}: "
+                f"{_reason(exc).replace(token, '…')}",
+                "the token may have expired or lack the IMAP scope: check oauth2_token_command",
+            ) from None
         raise MailSourceError(
             f"{account.name}: login failed for {account.username} at {where}: {_reason(exc)}",
             "check the username and password (for Gmail and many providers: an app password)",
