@@ -9,7 +9,7 @@ from hygiene.tone import check_tone
 
 
 def kinds(text: str, lang: str) -> set[str]:
-    return {f.kind for f in check_tone(text, lang).findings if f.weight > 0}
+    return {f.kind for f in check_tone(text, lang).findings if f.weight > 0 or (f.credit or 0) > 0}
 
 
 def harms(text: str, lang: str) -> list[str]:
@@ -85,3 +85,33 @@ def test_legal_words_in_passing_are_not_a_threat_ja(text: str) -> None:
 @pytest.mark.parametrize("text", ["訴えます。", "返金しないなら、法的措置を取ります。", "弁護士に相談します。", "裁判を起こします。"])
 def test_legal_words_with_a_first_person_future_are_a_threat_ja(text: str) -> None:
     assert "threat" in kinds(text, "ja")
+
+
+def _rules(text: str, lang: str) -> float:
+    from hygiene.tone.engine import rule_parts
+
+    return rule_parts(text, lang)[0]
+
+
+def test_repeated_thanks_count_with_diminishing_weight_en() -> None:
+    once = _rules("Thank you for the update.", "en")
+    twice = _rules("Thank you for the update. Thank you again for the quick reply.", "en")
+    many = _rules("Thank you. " * 12, "en")
+    assert once < twice < many <= once + 6  # the repeats together: at most one thank-you more
+
+
+def test_repeated_thanks_count_with_diminishing_weight_ja() -> None:
+    once = _rules("ご連絡ありがとうございます。", "ja")
+    twice = _rules("ご連絡ありがとうございます。迅速なご対応、誠にありがとうございます。", "ja")
+    many = _rules("ご連絡ありがとうございます。" + "ありがとうございます。" * 11, "ja")
+    assert once < twice < many <= once + 6
+
+
+@pytest.mark.parametrize("text", ["We will look into this today.", "I'll send a replacement tomorrow.", "We are happy to refund the order."])
+def test_a_commitment_is_a_courtesy_en(text: str) -> None:
+    assert "polite_form" in kinds(text, "en")
+
+
+@pytest.mark.parametrize("text", ["本日中に確認いたします。", "代替品を発送させていただきます。"])
+def test_a_commitment_is_a_courtesy_ja(text: str) -> None:
+    assert "polite_form" in kinds(text, "ja")
