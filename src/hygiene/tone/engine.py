@@ -30,6 +30,8 @@ POLITE_CAP = 34.0
 #: Verdict thresholds on the score.
 BLOCK_BELOW = 30
 REVIEW_BELOW = 60
+#: A repeated courtesy (the same marker again) counts this share of its weight, halving each time.
+REPEAT_FACTOR = 0.5
 #: A harm at least this heavy makes the verdict at least "review".
 REVIEW_WEIGHT = 10.0
 #: A draft is not a book: only its first this many characters are checked, the rest is
@@ -244,7 +246,7 @@ _SENTENCE_EN = re.compile(r"[^.!?\n]+[.!?]*")
 #: matched from a line's start (``match(text, line_start, ...)``: no slice copied per sentence)
 _BULLET = re.compile(r"\s*(?:[・\-*●■◆○□◇※]|\d+[.)．）]|[（(]\d+[)）]|[①-⑳])")
 _POLITE_END = re.compile(
-    r"(?:です|ます|でした|ました|ません|ください|下さい|ございます|いたします|致します|でしょう(?:か)?|ませんか|"
+    r"(?:です|ます|でした|ました|ましたか|でしたか|ませんでしたか|ません|ください|下さい|ございます|いたします|致します|でしょう(?:か)?|ませんか|"
     r"願います|幸いです|存じます|申し上げます|おります|ますか|ですか|ましょう|ませ|ございません|でございます|"
     r"お願いします|くださいませ|と申します|承知しました|かしこまりました)"
     r"(?:よ|ね|よね|が|けど|けれども|ので|から|し|しね)?[、。！？!?\s」』）)…ー〜~]*$"
@@ -431,6 +433,8 @@ def _check(
     polite_weight: dict[str, float] = {}
     #: kind → distinct lexicon entries that matched (each entry counts once)
     polite_hits: dict[str, dict[int, float]] = {}
+    #: kind → weights of the matches after an entry's first ("thank you … thanks again")
+    polite_repeats: dict[str, list[float]] = {}
     polite_found: list[Finding] = []
     #: lexicon entry index → matches that counted (the learned layer's entry features)
     counts: dict[int, int] = {}
@@ -447,7 +451,10 @@ def _check(
                 # "I do not appreciate", "not sorry": no courtesy (only the words right before)
                 if language == "en" and _negated(text, start, end, language, words=2, chars=20):
                     continue
-                polite_hits.setdefault(entry.kind, {})[id(entry)] = entry.weight
+                hits = polite_hits.setdefault(entry.kind, {})
+                if id(entry) in hits:
+                    polite_repeats.setdefault(entry.kind, []).append(entry.weight)
+                hits[id(entry)] = entry.weight
                 counts[entry.index] = counts.get(entry.index, 0) + 1
                 if len(polite_found) < 12:
                     polite_found.append(_finding(text, entry.kind, start, end, 0.0, "Courteous.", None, entry.id, entry.weight))
@@ -462,6 +469,10 @@ def _check(
         # Several different markers of one kind count, with diminishing weight.
         ordered = sorted(hits.values(), reverse=True)
         polite_weight[kind_name] = sum(w * (1.0, 0.5, 0.25)[min(i, 2)] for i, w in enumerate(ordered))
+        # Repeats of one marker count too, with weight halving each time from a quarter: ten
+        # thank-yous are worth at most half a thank-you more than one.
+        repeats = sorted(polite_repeats.get(kind_name, ()), reverse=True)
+        polite_weight[kind_name] += sum(w * REPEAT_FACTOR * 0.5**i for i, w in enumerate(repeats))
     for phrase in extra_aggressive:
         for m in re.finditer(re.escape(phrase), text, re.IGNORECASE) if phrase else ():
             if not quoted.covers(*m.span()) and not allowed.overlaps(*m.span()):

@@ -1,0 +1,117 @@
+"""Context rules for weak signals (issue 12, item 4): a signal counts only in the context that
+makes it a harm."""
+
+from __future__ import annotations
+
+import pytest
+
+from hygiene.tone import check_tone
+
+
+def kinds(text: str, lang: str) -> set[str]:
+    return {f.kind for f in check_tone(text, lang).findings if f.weight > 0 or (f.credit or 0) > 0}
+
+
+def harms(text: str, lang: str) -> list[str]:
+    return [f.text for f in check_tone(text, lang).findings if f.weight > 0]
+
+
+@pytest.mark.parametrize("text", [
+    "What is the tracking number for this order?",
+    "Where can I find the invoice?",
+    "How do I upload the documents?",
+    "Who should I contact about the return?",
+])
+def test_a_plain_information_question_is_not_accusing_en(text: str) -> None:
+    assert "accusing_question" not in kinds(text, "en")
+
+
+@pytest.mark.parametrize("text", [
+    "Why did you cancel my order?",
+    "How could you ship the wrong item twice?",
+    "What exactly is this supposed to mean?",
+    "What's the point of this policy?",
+    "Why should I accept this?",
+])
+def test_a_challenging_question_is_accusing_en(text: str) -> None:
+    assert "accusing_question" in kinds(text, "en")
+
+
+@pytest.mark.parametrize("text", ["何の書類が必要でしょうか？", "何の商品が届いていないのですか？"])
+def test_a_plain_information_question_is_not_accusing_ja(text: str) -> None:
+    assert "accusing_question" not in kinds(text, "ja")
+
+
+@pytest.mark.parametrize("text", ["なぜ私のアカウントが停止されたのですか？", "何の根拠があってこう判断したのですか？", "何のお話でしょうか？"])
+def test_a_challenging_question_is_accusing_ja(text: str) -> None:
+    assert "accusing_question" in kinds(text, "ja")
+
+
+def test_kimi_is_not_a_harm_on_its_own_ja() -> None:
+    assert harms("田中君がご注文の商品を発送いたしました。", "ja") == []
+    assert harms("君の名は。のDVDを出品しております。", "ja") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Our lawyer reviewed the listing terms last year and everything is in order.",
+    "The attorney for the brand sent us the authorisation letter, attached.",
+    "There was a class-action lawsuit about this product in 2019; ours is the revised model.",
+])
+def test_legal_words_in_passing_are_not_a_threat_en(text: str) -> None:
+    assert "threat" not in kinds(text, "en")
+
+
+@pytest.mark.parametrize("text", [
+    "Fix this now or I will sue.",
+    "We will take legal action if this is not resolved.",
+    "I'm contacting my lawyer.",
+    "My lawyer will contact you if this isn't fixed by Friday.",
+    "We are going to take Amazon to court.",
+])
+def test_legal_words_with_a_first_person_future_are_a_threat_en(text: str) -> None:
+    assert "threat" in kinds(text, "en")
+
+
+@pytest.mark.parametrize("text", [
+    "弁護士の先生に作成いただいた証明書を添付いたします。",
+    "過去に訴訟があった商品ではございません。",
+    "裁判所の所在地は登録住所に記載しております。",
+    "法的手段について記載されたポリシーを拝見しました。",
+])
+def test_legal_words_in_passing_are_not_a_threat_ja(text: str) -> None:
+    assert "threat" not in kinds(text, "ja")
+
+
+@pytest.mark.parametrize("text", ["訴えます。", "返金しないなら、法的措置を取ります。", "弁護士に相談します。", "裁判を起こします。"])
+def test_legal_words_with_a_first_person_future_are_a_threat_ja(text: str) -> None:
+    assert "threat" in kinds(text, "ja")
+
+
+def _rules(text: str, lang: str) -> float:
+    from hygiene.tone.engine import rule_parts
+
+    return rule_parts(text, lang)[0]
+
+
+def test_repeated_thanks_count_with_diminishing_weight_en() -> None:
+    once = _rules("Thank you for the update.", "en")
+    twice = _rules("Thank you for the update. Thank you again for the quick reply.", "en")
+    many = _rules("Thank you. " * 12, "en")
+    assert once < twice < many <= once + 6  # the repeats together: at most one thank-you more
+
+
+def test_repeated_thanks_count_with_diminishing_weight_ja() -> None:
+    once = _rules("ご連絡ありがとうございます。", "ja")
+    twice = _rules("ご連絡ありがとうございます。迅速なご対応、誠にありがとうございます。", "ja")
+    many = _rules("ご連絡ありがとうございます。" + "ありがとうございます。" * 11, "ja")
+    assert once < twice < many <= once + 6
+
+
+@pytest.mark.parametrize("text", ["We will look into this today.", "I'll send a replacement tomorrow.", "We are happy to refund the order."])
+def test_a_commitment_is_a_courtesy_en(text: str) -> None:
+    assert "polite_form" in kinds(text, "en")
+
+
+@pytest.mark.parametrize("text", ["本日中に確認いたします。", "代替品を発送させていただきます。"])
+def test_a_commitment_is_a_courtesy_ja(text: str) -> None:
+    assert "polite_form" in kinds(text, "ja")
