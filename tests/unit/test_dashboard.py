@@ -6,11 +6,9 @@ the demo in a clean environment; one render in a real terminal (tmux)."""
 from __future__ import annotations
 
 import os
-import pty
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -26,6 +24,7 @@ from hygiene.views.check import zone
 from hygiene.views.dashboard import cells, render_dashboard
 from hygiene.views.report import report_dict
 from tests.conftest import missing_server
+from tests.terminal import run_on_pty
 from tests.unit.test_report import NOW_ISO, figures_of, load_history
 
 ROOT = Path(__file__).parents[2]
@@ -134,26 +133,9 @@ def test_piped_and_no_color_give_plain_100_columns(loaded: tuple[Figures, dict[s
 
 def _in_a_terminal(config_path: Path, env: dict[str, str], size: tuple[int, int] = (80, 24)) -> bytes:
     """Run the dashboard with its stdout on a pseudo-terminal of ``size``; what it wrote."""
-    import fcntl
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
-    command = [sys.executable, "-m", "hygiene", "--config", str(config_path), "dashboard", "--now", NOW_ISO]
     clean = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
-    proc = subprocess.Popen(command, stdout=slave, stderr=subprocess.PIPE, env={**clean, **env})
-    os.close(slave)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    assert proc.wait(timeout=30) == 0
+    code, out = run_on_pty("--config", str(config_path), "dashboard", "--now", NOW_ISO, env={**clean, **env}, size=size, stderr_too=False, timeout=30)
+    assert code == 0
     return out
 
 

@@ -8,16 +8,13 @@ import email.header
 import json
 import os
 import re
-import select
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from hygiene.cli import cli
+from tests.terminal import run_on_pty
 from tests.unit.test_check import NOW_ISO, config_path, run  # noqa: F401  (config_path: fixture)
 from tests.unit.test_threads import Mailbox
 
@@ -28,31 +25,7 @@ BODY = "ご注文の件です。\rACCOUNT SUSPENDED\r\nSee invoice\u202efdp.exe 
 
 def on_pty(*args: str, timeout: float = 60) -> tuple[int, bytes]:
     """Run ``hygiene ARGS`` with stdin, stdout and stderr on a pseudo-terminal; all it wrote."""
-    master, slave = os.openpty()
-    env = {**os.environ, "NO_COLOR": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "hygiene", *args], stdin=slave, stdout=slave, stderr=slave, env=env)
-    os.close(slave)
-    out = bytearray()
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if not ready:
-                if proc.poll() is not None:
-                    break
-                continue
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed its end
-                break
-            if not data:
-                break
-            out += data
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-    return proc.wait(), bytes(out)
+    return run_on_pty(*args, env={**os.environ, "NO_COLOR": "1"}, timeout=timeout)
 
 
 def assert_harmless(out: bytes) -> str:
