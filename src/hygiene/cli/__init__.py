@@ -95,13 +95,9 @@ def _terminate(signum: int, frame: Any) -> None:
 def _environment_error(exc: Exception) -> HygieneError | None:
     """A user-facing error for a failure of the database or the file system, else None."""
     if type(exc).__module__.split(".")[0] in ("sqlalchemy", "sqlite3", "psycopg"):
-        import sqlite3
+        from hygiene.store.db import database_error, is_database_failure
 
-        from sqlalchemy.exc import DBAPIError
-
-        if isinstance(exc, DBAPIError | sqlite3.OperationalError | sqlite3.DatabaseError):
-            from hygiene.store.db import database_error
-
+        if is_database_failure(exc):
             app = click.get_current_context().find_object(AppContext)
             url = None
             if app is not None and app._engine is not None:

@@ -50,19 +50,16 @@ def _poll_first(app: AppContext, account: str | None) -> list[str]:
     return failed
 
 
-def _freshness(app: AppContext, account: str | None, now: datetime) -> list[Any]:
+def _freshness(conn: Any, config: Any, account: str | None, now: datetime) -> list[Any]:
     from datetime import timedelta
 
     from hygiene.freshness import account_freshness
     from hygiene.store.messages import all_folder_states
 
-    config = app.config()
     names = [account] if account else [a.name for a in config.accounts]
     if not names:
         return []
-    with app.engine().connect() as conn:
-        states = all_folder_states(conn)
-    return account_freshness(states, names, now, timedelta(hours=config.stale_after_hours))
+    return account_freshness(all_folder_states(conn), names, now, timedelta(hours=config.stale_after_hours))
 
 
 def _parse_at(app: AppContext, text: str, now: datetime) -> datetime:
@@ -147,23 +144,22 @@ def check(app: AppContext, no_poll: bool, as_json: bool, account: str | None, ve
         poll_failed = _poll_first(app, account)
     _match(app, required=False)
     verbose = verbose_flag or app.verbose
-    with app.engine().connect() as conn:
-        report = check_report(conn, config, now, account, with_totals=verbose and not as_json)
     days = config.suspicious_check_days
     suspicious = []
-    if days:
-        from datetime import timedelta
+    with app.engine().connect() as conn:
+        report = check_report(conn, config, now, account, with_totals=verbose and not as_json)
+        freshness = _freshness(conn, config, account, now)
+        if days:
+            from datetime import timedelta
 
-        from hygiene import checkpoints
-        from hygiene.store.replies import suspicious_since
+            from hygiene import checkpoints
+            from hygiene.store.replies import suspicious_since
 
-        # Said once: what was stored since the previous check (received at most `days` ago).
-        url, name = config.database.url, f"suspicious-{account or ''}"
-        previous = checkpoints.last(url, name)
-        with app.engine().connect() as conn:
+            # Said once: what was stored since the previous check (received at most `days` ago).
+            url, name = config.database.url, f"suspicious-{account or ''}"
+            previous = checkpoints.last(url, name)
             suspicious = suspicious_since(conn, now - timedelta(days=days), account, stored_after=previous)
-        checkpoints.mark(url, name, now)
-    freshness = _freshness(app, account, now)
+            checkpoints.mark(url, name, now)
     # Data that stopped syncing must not read as "clear": a failed poll, or (without a
     # poll) an account not synced successfully within [poll] stale_after_hours.
     stale = [f for f in freshness if f.name in poll_failed or (no_poll and f.stale)]

@@ -35,8 +35,6 @@ from hygiene.errors import DatabaseError, HygieneError, MailSourceError
 from hygiene.locks import PollBusy, account_lock, forget_in_child, poll_lock
 from hygiene.mail import parse
 from hygiene.mail.ingest import RawMessage, build_row_safely, flag_state
-
-__all__ = ["PollBusy", "account_lock", "poll_account", "poll_accounts"]
 from hygiene.store.messages import (
     folder_state,
     iter_chunks,
@@ -46,6 +44,7 @@ from hygiene.store.messages import (
     update_flags,
 )
 
+__all__ = ["PollBusy", "account_lock", "poll_account", "poll_accounts"]
 log = logging.getLogger(__name__)
 
 #: The usual names of the Sent folder, for servers without RFC 6154 special-use flags
@@ -87,14 +86,6 @@ _FIELD = re.compile(rb"^(from|to|cc|subject|reply-to|sender):[ \t]*(.*(?:\r?\n[ 
 
 class SyncError(HygieneError):
     """An unexpected failure while syncing one account (a bug): the other accounts go on."""
-
-
-def _is_database_failure(exc: BaseException) -> bool:
-    import sqlite3
-
-    from sqlalchemy.exc import DBAPIError
-
-    return isinstance(exc, DBAPIError | sqlite3.DatabaseError)
 
 
 class Progress(Protocol):
@@ -325,9 +316,9 @@ def poll_account(
         except HygieneError:
             raise
         except Exception as exc:
-            if _is_database_failure(exc):
-                from hygiene.store.db import database_error
+            from hygiene.store.db import database_error, is_database_failure
 
+            if is_database_failure(exc):
                 raise database_error(exc, engine.url) from exc
             # A bug while syncing: said, kept for status, and the other accounts still polled.
             # The folder's progress stops at the last stored batch, so nothing is skipped.

@@ -37,22 +37,37 @@ def busy_timeout() -> float:
     return seconds if 0 <= seconds <= 3600 else BUSY_TIMEOUT_S
 
 
+def is_database_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database itself failing (a driver error through SQLAlchemy, or
+    sqlite3's own from the bulk insert), as opposed to a bug."""
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError | sqlite3.DatabaseError)
+
+
 def database_error(exc: BaseException, url: Any = None) -> DatabaseError:
     """One line for a failure of the database itself, naming the database and, when it is
     locked, the processes using it. Built from the driver's message alone: SQLAlchemy's own
     text appends the statement and its parameters."""
     orig = getattr(exc, "orig", None) or exc
     first = (str(orig).strip().splitlines() or [orig.__class__.__name__])[0][:200]
-    where = _where(url)
+    parsed = _parsed(url)
+    sqlite_path = parsed.database if parsed is not None and parsed.get_backend_name() == "sqlite" else None
+    if parsed is None:
+        where = "(unknown)"
+    else:
+        where = str(sqlite_path) if sqlite_path is not None else parsed.render_as_string(hide_password=True)
     lowered = first.lower()
     if "locked" in lowered:
-        users = _sqlite_users(url)
+        users = _sqlite_users(sqlite_path) if sqlite_path else ""
         who = f" (in use by {users})" if users else ""
         return DatabaseError(
             f"database {where} is locked by another process{who} for longer than {busy_timeout():g} s",
             "wait for it to finish (a long poll or import) and run again",
         )
-    if "unable to open" in lowered and _sqlite_directory_read_only(url):
+    if "unable to open" in lowered and sqlite_path and not os.access(Path(sqlite_path).parent, os.W_OK):
         # a WAL database needs its directory writable even to read (the -shm file)
         return DatabaseError(f"database {where} is read-only: its directory cannot be written", "make the directory writable, or set [database] url")
     if "readonly" in lowered or "read-only" in lowered:
@@ -62,39 +77,26 @@ def database_error(exc: BaseException, url: Any = None) -> DatabaseError:
     return DatabaseError(f"database {where}: {orig.__class__.__name__}: {first}")
 
 
-def _sqlite_directory_read_only(url: Any) -> bool:
-    try:
-        parsed = make_url(str(url)) if not hasattr(url, "render_as_string") else url
-    except ArgumentError:
-        return False
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return False
-    return not os.access(Path(parsed.database).parent, os.W_OK)
-
-
-def _where(url: Any) -> str:
+def _parsed(url: Any) -> Any:
+    """``url`` (text or an SQLAlchemy URL) as a URL, None when there is none or it is invalid."""
     if url is None:
-        return "(unknown)"
+        return None
+    if hasattr(url, "render_as_string"):
+        return url
     try:
-        parsed = make_url(str(url)) if not hasattr(url, "render_as_string") else url
-        if parsed.get_backend_name() == "sqlite":
-            return str(parsed.database)
-        return str(parsed.render_as_string(hide_password=True))
+        return make_url(str(url))
     except ArgumentError:
-        return "(unknown)"
+        return None
 
 
-def _sqlite_users(url: Any) -> str:
+def _sqlite_users(database: str) -> str:
     """'pid 123 (hygiene poll), pid 456 (sqlite3 …)': who holds POSIX locks on the SQLite
     file, its WAL or shared memory (Linux /proc/locks), this process left out."""
     try:
-        parsed = make_url(str(url)) if not hasattr(url, "render_as_string") else url
-        if parsed.get_backend_name() != "sqlite" or not parsed.database:
-            return ""
         inodes = set()
         for suffix in ("", "-wal", "-shm"):
             try:
-                inodes.add(os.stat(f"{parsed.database}{suffix}").st_ino)
+                inodes.add(os.stat(f"{database}{suffix}").st_ino)
             except OSError:
                 pass
         pids: set[int] = set()
@@ -103,7 +105,7 @@ def _sqlite_users(url: Any) -> str:
                 parts = line.split()
                 if len(parts) > 5 and parts[4].isdigit() and int(parts[5].rsplit(":", 1)[-1]) in inodes:
                     pids.add(int(parts[4]))
-    except (OSError, ValueError, ArgumentError):
+    except (OSError, ValueError):
         return ""
     pids.discard(os.getpid())
     out = []
