@@ -131,7 +131,7 @@ def render_show(
     reasons = getattr(message, "suspicious_reasons", None)
     if reasons:
         lines.append("WARNING:  this mail only claims to be Amazon; do not reply or open its links")
-        lines += [f"  - {safe(reason)}" for reason in reasons.split("; ")]
+        lines += [f"  - {safe(reason)}" for reason in reason_list(reasons)]
     body = safe(message.body_text, multiline=True).strip()
     if body:
         lines.append("")
@@ -199,6 +199,11 @@ def render_demo_summary(
     )
 
 
+def reason_list(stored: str | None) -> list[str]:
+    """The reasons kept in ``messages.suspicious_reasons`` ("; "-joined by classify)."""
+    return stored.split("; ") if stored else []
+
+
 def suspicious_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
     """``check --json``'s ``"suspicious"`` entries (exact text: JSON is data)."""
     return [
@@ -207,7 +212,7 @@ def suspicious_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
             "from": r.from_addr,
             "subject": r.subject,
             "received_at": r.received_at.isoformat(),
-            "reasons": (r.suspicious_reasons or "").split("; ") if r.suspicious_reasons else [],
+            "reasons": reason_list(r.suspicious_reasons),
         }
         for r in rows
     ]
@@ -223,7 +228,7 @@ def render_suspicious(rows: Sequence[Any], tz: tzinfo, days: int) -> str:
         "(no reply needed; do not open their links):"
     ]
     for r in rows:
-        first = (r.suspicious_reasons or "").split("; ")[0]
+        first = (reason_list(r.suspicious_reasons) or [""])[0]
         lines.append(f"  #{r.id:<6} {_local(r.received_at, tz)}  {mail_cell(r.from_addr, 34)}  {mail_cell(r.subject, 40, fill=False)}")
         lines.append(f"          {safe(first)}")
     return "\n".join(lines)
