@@ -110,11 +110,16 @@ def looks_like_amazon(domain: str) -> bool:
     return bool(_LOOKALIKE.search(skeleton(domain)))
 
 
+def _names_amazon(display_name: str) -> bool:
+    """Whether a display name says Amazon (full-width and confusable letters folded)."""
+    name = unicodedata.normalize("NFKC", display_name)
+    return bool(name) and bool(_AMAZON_NAME.search(name) or (not name.isascii() and _AMAZON_NAME.search(skeleton(name))))
+
+
 def claims_amazon(claims: MessageClaims, *, is_amazon: Callable[[str], bool]) -> bool:
     """Whether the message claims to be Amazon at all (step 1): cheap, for the header
     prefilter, which must fetch every such message so that a forgery is seen."""
-    name = unicodedata.normalize("NFKC", claims.from_name)
-    if name and (_AMAZON_NAME.search(name) or (not name.isascii() and _AMAZON_NAME.search(skeleton(name)))):
+    if _names_amazon(claims.from_name):
         return True
     for address in (claims.from_addr, *claims.reply_to, claims.sender):
         domain = _domain(address)
@@ -135,8 +140,7 @@ def judge(
     from_domain = _domain(claims.from_addr)
     amazon_from = bool(from_domain) and is_amazon(from_domain)
     reasons: list[str] = []
-    name = unicodedata.normalize("NFKC", claims.from_name)
-    name_claim = bool(_AMAZON_NAME.search(name) or _AMAZON_NAME.search(skeleton(name))) and not _VIA_LIST.search(name)
+    name_claim = _names_amazon(claims.from_name) and not _VIA_LIST.search(unicodedata.normalize("NFKC", claims.from_name))
     others = [a for a in (*claims.reply_to, claims.sender) if a]
     other_amazon = any(is_amazon(_domain(a)) for a in others)
     lookalikes = sorted({d for d in (from_domain, *map(_domain, others)) if d and not is_amazon(d) and looks_like_amazon(d)})

@@ -115,10 +115,8 @@ def _forgery(msg: ParsedMessage, trusted_authserv_ids: tuple[str, ...]) -> str |
         # From an Amazon domain with nothing to judge it by (no verdict, signature, link or
         # other address): no rule of the judge can find fault, and most mail is like this
         return None
-    claims = _claims(msg)
-    if not claims_amazon(claims, is_amazon=is_amazon_domain):
-        return None
-    verdict = judge(claims, is_amazon=is_amazon_domain, trusted_authserv_ids=trusted_authserv_ids)
+    # judge says nothing of mail that claims nothing
+    verdict = judge(_claims(msg), is_amazon=is_amazon_domain, trusted_authserv_ids=trusted_authserv_ids)
     return "; ".join(verdict.reasons) if verdict.suspicious else None
 
 
