@@ -40,6 +40,11 @@ _held: set[int] = set()
 class PollBusy(HygieneError):
     """Another poll of the same account holds its lock (an overlapping cron run)."""
 
+    @classmethod
+    def of(cls, name: str, holder: str = "") -> PollBusy:
+        """``holder``: who holds it, as " (pid 123)", when known."""
+        return cls(f"{name}: another poll of this account is running{holder}", "it syncs the same mail; nothing to do")
+
 
 class PollStuck(HygieneError):
     """The lock's owner has held it for longer than any poll takes."""
@@ -139,12 +144,12 @@ def _take_over_if_stale(name: str, path: Path) -> int:
                     f"{name}: the poll with pid {pid} has held this account's lock for {age / 3600:.1f} h",
                     f"it looks stuck: stop it (kill {pid}) and poll again",
                 )
-            raise PollBusy(f"{name}: another poll of this account is running (pid {pid})", "it syncs the same mail; nothing to do")
+            raise PollBusy.of(name, f" (pid {pid})")
         # The owner is gone but something still holds the lock: a new file, a new lock.
         os.unlink(path)
         fd = _try_lock(path)
         if fd is None:  # pragma: no cover - only another takeover could, and it waits on guard
-            raise PollBusy(f"{name}: another poll of this account is running", "it syncs the same mail; nothing to do")
+            raise PollBusy.of(name)
         return fd
     finally:
         os.close(guard)
@@ -192,7 +197,7 @@ def poll_lock(name: str, engine: Engine | None = None) -> Iterator[None]:
             ).first()
             conn.commit()
             where = f" (database session {holder.pid} from {holder.client_addr or 'this machine'})" if holder else ""
-            raise PollBusy(f"{name}: another poll of this account is running{where}", "it syncs the same mail; nothing to do")
+            raise PollBusy.of(name, where)
         try:
             yield
         finally:
