@@ -80,8 +80,12 @@ def describe_age(age: timedelta) -> str:
     return f"{minutes} min"
 
 
+def sync_phrase(age: timedelta | None) -> str:
+    """'last successful sync 3 d 4 h ago', or 'never synced successfully'."""
+    return "never synced successfully" if age is None else f"last successful sync {describe_age(age)} ago"
+
+
 def stale_line(fresh: AccountFreshness, now: datetime) -> str:
     """One line for a stale account: 'jp: last successful sync 3 d 4 h ago (error: …)'."""
-    age = fresh.age(now)
-    when = "never synced successfully" if age is None else f"last successful sync {describe_age(age)} ago"
+    when = sync_phrase(fresh.age(now))
     return f"{fresh.name}: {when}" + (f" (error: {fresh.error})" if fresh.error else "")

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from hygiene.freshness import describe_age
+from hygiene.freshness import sync_phrase
 from hygiene.safe_text import safe
 from hygiene.store.messages import FolderState
 from hygiene.views.columns import mail_cell, pad
@@ -82,7 +82,7 @@ def render_status(data: dict[str, Any]) -> str:
         sync = account.get("sync")
         if sync and sync["stale"]:
             age = sync["age_seconds"]
-            when = "never synced successfully" if age is None else f"last successful sync {describe_age(timedelta(seconds=age))} ago"
+            when = sync_phrase(None if age is None else timedelta(seconds=age))
             lines.append(f"  STALE: {when}" + (f"; failing: {safe(sync['error'])}" if sync["error"] else ""))
         if not account["folders"]:
             lines.append("  (never synced)")
