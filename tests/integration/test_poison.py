@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from hygiene.cli import cli
 from hygiene.config import load_config
 from hygiene.errors import MailSourceError
-from hygiene.mail import imap
+from hygiene.mail import imap, sync
 from hygiene.store.db import open_database
 from hygiene.store.messages import folder_state, store_batch
 from hygiene.store.models import Message
@@ -123,7 +123,7 @@ def test_a_failed_batch_stops_the_folder_progress_there(mailbox: Dovecot, imap_c
     with_batch_size(imap_config, 100)
     mailbox.write_maildir("INBOX", [good(i) for i in range(750)])
     calls = {"n": 0}
-    real = imap.store_batch
+    real = sync.store_batch
 
     def failing_third(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
@@ -131,7 +131,7 @@ def test_a_failed_batch_stops_the_folder_progress_there(mailbox: Dovecot, imap_c
             raise RuntimeError("simulated failure while storing the third batch")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(imap, "store_batch", failing_third)
+    monkeypatch.setattr(sync, "store_batch", failing_third)
     with pytest.raises(imap.SyncError, match="sync failed: RuntimeError"):
         run_poll(imap_config, match=False)
     url = db_url(imap_config)
@@ -142,7 +142,7 @@ def test_a_failed_batch_stops_the_folder_progress_there(mailbox: Dovecot, imap_c
     engine.dispose()
     assert state is not None and state.highest_uid == 200 and count == 200
     assert state.last_error and "simulated failure" in state.last_error
-    monkeypatch.setattr(imap, "store_batch", real)
+    monkeypatch.setattr(sync, "store_batch", real)
     again = run_poll(imap_config, match=False, now=NOW + timedelta(minutes=5))
     assert again.folders[0].new == 550
     rows = stored(url)
@@ -156,14 +156,14 @@ def test_one_failing_account_never_stops_the_next(mailbox: Dovecot, imap_config:
     second = text[text.index("[[accounts]]"):].replace('name = "jp"', 'name = "us"')
     imap_config.write_text(text + "\n" + second)
     mailbox.append("INBOX", good(1))
-    real = imap._sync_folder
+    real = imap.sync_folder
 
-    def broken_for_jp(client: Any, engine: Any, config: Any, account: Any, *args: Any, **kwargs: Any) -> Any:
-        if account.name == "jp":
+    def broken_for_jp(source: Any, folder: Any, run: Any) -> Any:
+        if run.account == "jp":
             raise KeyError("a bug")
-        return real(client, engine, config, account, *args, **kwargs)
+        return real(source, folder, run)
 
-    monkeypatch.setattr(imap, "_sync_folder", broken_for_jp)
+    monkeypatch.setattr(imap, "sync_folder", broken_for_jp)
     result = CliRunner().invoke(cli, ["poll"], env={"HYGIENE_NOW": NOW.isoformat()})
     assert result.exit_code == 1
     assert "jp: INBOX: sync failed: KeyError" in result.stderr
