@@ -10,11 +10,9 @@ fetched with BODY.PEEK.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +34,6 @@ from hygiene.mail.imap_source import (
     folders_to_sync,
     reason,
 )
-from hygiene.mail.prefilter import quick_headers
 from hygiene.mail.sync import (
     PARALLEL_MIN_BATCHES,
     FolderResult,
@@ -68,7 +65,6 @@ __all__ = [
     "open_account",
     "poll_account",
     "poll_accounts",
-    "quick_headers",
     "sync_account",
 ]
 log = logging.getLogger(__name__)
@@ -196,6 +192,11 @@ def poll_account(
 
 
 def _match(engine: Engine, config: Config, account: str, recheck: list[int]) -> int:
+    from hygiene.store.messages import anything_to_match
+
+    with engine.connect() as conn:
+        if not recheck and not anything_to_match(conn, account):
+            return 0  # a no-op poll: nothing to match, and the matcher (and the ORM) not imported
     from hygiene.threads import match_replies
     from hygiene.views.check import zone
 
@@ -256,6 +257,16 @@ def poll_accounts(
     return out
 
 
+def __getattr__(name: str) -> Any:
+    # Kept importable from here, lazily: the prefilter imports the parser, which a poll with
+    # nothing new never needs.
+    if name == "quick_headers":
+        from hygiene.mail.prefilter import quick_headers
+
+        return quick_headers
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _poll_in_processes(
     config: Config,
     accounts: Sequence[AccountConfig],
@@ -266,6 +277,9 @@ def _poll_in_processes(
     match: bool,
     parallel: int,
 ) -> list[PollResult | HygieneError]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("fork")
     results: dict[int, PollResult | HygieneError] = {}
     with ProcessPoolExecutor(

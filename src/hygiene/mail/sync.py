@@ -18,24 +18,20 @@ folder without duplicating rows (messages are deduplicated by their bytes).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, Engine
 
-from hygiene.classify import could_keep
 from hygiene.config import Config
 from hygiene.locks import forget_in_child
-from hygiene.mail.ingest import RawMessage, build_row_safely, flag_state
-from hygiene.mail.prefilter import quick_headers, subject_matters
 from hygiene.mail.source import Folder, FolderStatus, Source
 from hygiene.store.messages import (
     folder_state,
@@ -45,6 +41,15 @@ from hygiene.store.messages import (
     stored_flags,
     update_flags,
 )
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from hygiene.mail.ingest import RawMessage
+
+# The parser and classifier (hygiene.mail.ingest, .prefilter, hygiene.classify) and the
+# process pool are imported when a folder has new mail, not before: a poll with nothing new
+# needs none of them, and a whole no-op poll is meant to take a quarter of a second.
 
 #: A sync of at least this many batches parses in worker processes.
 PARALLEL_MIN_BATCHES = 3
@@ -118,6 +123,8 @@ def sync_folder(source: Source, folder: Folder, run: SyncRun) -> FolderResult:
 def build_rows(raws: Sequence[RawMessage], account: str, config: Config, now: datetime, own: frozenset[str]) -> list[dict[str, Any]]:
     """Parse and classify a batch (in a worker process for big syncs). Rows no rule keeps
     come back as ``{"_skip": True}`` so the caller can count them."""
+    from hygiene.mail.ingest import build_row_safely
+
     rows: list[dict[str, Any]] = []
     for raw in raws:
         row = build_row_safely(raw, account, config, now, own)
@@ -187,6 +194,8 @@ class _FolderSync:
         if progress and uids:
             progress.start_folder(run.account, self.folder.name, len(uids))
         chunks = list(iter_chunks(uids, run.batch_size or run.config.batch_size))
+        if chunks:
+            import hygiene.mail.ingest  # noqa: F401 - before the workers fork: they start with it
         # Parsing dominates a big first sync: with several batches ahead, parse in worker
         # processes and store from a writer thread while the next batch is fetched, so fetch,
         # parse and store overlap. Batches are stored in order, each with the folder's progress.
@@ -221,6 +230,10 @@ class _FolderSync:
         """Headers first, then bodies only of messages a rule could keep; without the
         prefilter (or a source with no cheaper header read) every body at once
         (classification then happens after parsing)."""
+        from hygiene.classify import could_keep
+        from hygiene.mail.ingest import RawMessage
+        from hygiene.mail.prefilter import quick_headers, subject_matters
+
         run, folder, result = self.run, self.folder, self.result
         skipped_before = result.skipped
         heads = self.source.headers(folder, uids) if self.prefilter else None
@@ -309,6 +322,8 @@ class _FolderSync:
             stored = stored_flags(conn, run.account, self.stored_name, self.status.uidvalidity)
         if not stored:
             return []
+        from hygiene.mail.ingest import flag_state
+
         since = old_modseq if old_modseq is not None and new_modseq is not None else None
         changes: list[tuple[int, str, bool, bool]] = []
         for uid, flags in self.source.flag_changes(self.folder, sorted(stored), since).items():
@@ -349,6 +364,9 @@ class Workers:
 
 
 def _parse_pool() -> ProcessPoolExecutor | None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     workers = min(PARALLEL_WORKERS, os.cpu_count() or 1)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return None

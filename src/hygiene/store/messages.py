@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, func, insert, select, true, update
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
-from hygiene.store.models import Folder, Message
+from hygiene.store import tables
+from hygiene.store.tables import UTCDateTime
 
-_TABLE: Table = Message.__table__  # type: ignore[assignment]
-_FOLDERS: Table = Folder.__table__  # type: ignore[assignment]
+# Core tables, not the ORM classes: the poll path imports this module, and sqlalchemy.orm
+# would be a third of its start-up.
+_TABLE: Table = tables.messages
+_FOLDERS: Table = tables.folders
 log = logging.getLogger(__name__)
 
 
@@ -35,8 +38,6 @@ def _sqlite_rows(rows: list[dict[str, Any]], columns: list[str]) -> list[list[An
     from operator import itemgetter
 
     from sqlalchemy import Boolean
-
-    from hygiene.store.models import UTCDateTime
 
     times = [i for i, c in enumerate(columns) if isinstance(_TABLE.c[c].type, UTCDateTime)]
     flags = [i for i, c in enumerate(columns) if isinstance(_TABLE.c[c].type, Boolean)]
@@ -90,10 +91,10 @@ def store_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int, i
         for chunk_start in range(0, len(fps), 500):
             chunk = fps[chunk_start : chunk_start + 500]
             found = conn.execute(
-                select(Message.id, Message.fingerprint, Message.category, Message.needs_reply, Message.suspicious_reasons).where(
-                    Message.account == account,
-                    Message.folder == folder,
-                    Message.fingerprint.in_(chunk),
+                select(_TABLE.c.id, _TABLE.c.fingerprint, _TABLE.c.category, _TABLE.c.needs_reply, _TABLE.c.suspicious_reasons).where(
+                    _TABLE.c.account == account,
+                    _TABLE.c.folder == folder,
+                    _TABLE.c.fingerprint.in_(chunk),
                 )
             )
             for mid, fp, category, needs_reply, reasons in found:
@@ -225,7 +226,6 @@ def _reclassify(conn: Connection, seen_again: list[tuple[int, dict[str, Any]]], 
     thread keys and stated deadline depend on it. Manual marks and replies stay."""
     from sqlalchemy import bindparam, delete
 
-    from hygiene.store.models import ThreadKey
 
     changed = [
         {"b_id": mid, "b_category": r["category"], "b_needs_reply": r["needs_reply"], "b_reasons": r.get("suspicious_reasons")}
@@ -247,7 +247,7 @@ def _reclassify(conn: Connection, seen_again: list[tuple[int, dict[str, Any]]], 
     )
     ids = [c["b_id"] for c in changed]
     for start in range(0, len(ids), 500):
-        conn.execute(delete(ThreadKey).where(ThreadKey.message_id.in_(ids[start : start + 500])))
+        conn.execute(delete(tables.thread_keys).where(tables.thread_keys.c.message_id.in_(ids[start : start + 500])))
 
 
 @dataclass
@@ -301,7 +301,7 @@ def all_folder_states(conn: Connection) -> list[FolderState]:
     counts = dict(
         ((a, f), n)
         for a, f, n in conn.execute(
-            select(Message.account, Message.folder, func.count()).group_by(Message.account, Message.folder)
+            select(_TABLE.c.account, _TABLE.c.folder, func.count()).group_by(_TABLE.c.account, _TABLE.c.folder)
         )
     )
     states = []
@@ -329,23 +329,23 @@ def list_messages(
     limit: int | None = None,
 ) -> list[Any]:
     query = select(
-        Message.id,
-        Message.account,
-        Message.folder,
-        Message.direction,
-        Message.category,
-        Message.from_name,
-        Message.from_addr,
-        Message.subject,
-        Message.received_at,
-        Message.parse_note,
-    ).order_by(Message.received_at.desc(), Message.id.desc())
+        _TABLE.c.id,
+        _TABLE.c.account,
+        _TABLE.c.folder,
+        _TABLE.c.direction,
+        _TABLE.c.category,
+        _TABLE.c.from_name,
+        _TABLE.c.from_addr,
+        _TABLE.c.subject,
+        _TABLE.c.received_at,
+        _TABLE.c.parse_note,
+    ).order_by(_TABLE.c.received_at.desc(), _TABLE.c.id.desc())
     if account:
-        query = query.where(Message.account == account)
+        query = query.where(_TABLE.c.account == account)
     if category:
-        query = query.where(Message.category == category)
+        query = query.where(_TABLE.c.category == category)
     if since:
-        query = query.where(Message.received_at >= since)
+        query = query.where(_TABLE.c.received_at >= since)
     if limit:
         query = query.limit(limit)
     return list(conn.execute(query))
@@ -354,8 +354,8 @@ def list_messages(
 def uids_by_folder(conn: Connection, account: str, folder: str, uidvalidity: int) -> dict[int, int]:
     """uid → message id for the stored messages of one folder generation."""
     rows = conn.execute(
-        select(Message.uid, Message.id).where(
-            Message.account == account, Message.folder == folder, Message.uidvalidity == uidvalidity
+        select(_TABLE.c.uid, _TABLE.c.id).where(
+            _TABLE.c.account == account, _TABLE.c.folder == folder, _TABLE.c.uidvalidity == uidvalidity
         )
     )
     return {uid: mid for uid, mid in rows if uid is not None}
@@ -366,11 +366,29 @@ def iter_chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[i : i + size]
 
 
+def anything_to_match(conn: Connection, account: str) -> bool:
+    """Whether reply matching (:func:`hygiene.threads.match_replies`) has anything to look at
+    for ``account``: a message not keyed yet, or a waiting message the server marks
+    \\Answered. Without either it records nothing, so a poll that stored nothing and saw no
+    flag change skips it (and importing it: the ORM is a third of a no-op poll's start-up)."""
+    m = _TABLE.c
+    unkeyed = select(m.id).where(m.account == account, m.keyed_at.is_(None)).limit(1)
+    answered = select(m.id).where(
+        m.account == account,
+        m.direction == "inbound",
+        m.needs_reply == true(),
+        m.replied_at.is_(None),
+        m.dismissed_at.is_(None),
+        m.answered == true(),
+    ).limit(1)
+    return conn.execute(unkeyed).first() is not None or conn.execute(answered).first() is not None
+
+
 def stored_flags(conn: Connection, account: str, folder: str, uidvalidity: int) -> dict[int, tuple[int, str]]:
     """uid → (message id, stored flag text) for one folder generation."""
     rows = conn.execute(
-        select(Message.uid, Message.id, Message.flags).where(
-            Message.account == account, Message.folder == folder, Message.uidvalidity == uidvalidity
+        select(_TABLE.c.uid, _TABLE.c.id, _TABLE.c.flags).where(
+            _TABLE.c.account == account, _TABLE.c.folder == folder, _TABLE.c.uidvalidity == uidvalidity
         )
     )
     return {uid: (mid, flags or "") for uid, mid, flags in rows if uid is not None}
