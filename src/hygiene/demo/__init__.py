@@ -207,18 +207,18 @@ def _history_line(history: History, tz: Any) -> str:
 def _ids_by_message_id(conn: Any, account: str) -> dict[str, int]:
     from sqlalchemy import select
 
-    from hygiene.store.models import Message
+    from hygiene.store.tables import messages
 
-    rows = conn.execute(select(Message.message_id, Message.id).where(Message.account == account))
+    rows = conn.execute(select(messages.c.message_id, messages.c.id).where(messages.c.account == account))
     return {mid.strip().strip("<>"): i for mid, i in rows if mid}
 
 
 def _direction_counts(conn: Any, account: str) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from hygiene.store.models import Message
+    from hygiene.store.tables import messages
 
-    rows = conn.execute(select(Message.direction, func.count()).where(Message.account == account).group_by(Message.direction))
+    rows = conn.execute(select(messages.c.direction, func.count()).where(messages.c.account == account).group_by(messages.c.direction))
     return {direction: int(n) for direction, n in rows}
 
 
@@ -226,13 +226,13 @@ def _states(conn: Any, account: str, report: Any, names: dict[str, str]) -> dict
     """Message-ID → state at the demo clock, for every stored message."""
     from sqlalchemy import select
 
-    from hygiene.store.models import Message
+    from hygiene.store.tables import messages
 
     open_states = {item.id: item.state for item in report.items}
     states: dict[str, str] = {}
     query = select(
-        Message.id, Message.message_id, Message.direction, Message.needs_reply, Message.replied_at, Message.dismissed_at
-    ).where(Message.account == account)
+        messages.c.id, messages.c.message_id, messages.c.direction, messages.c.needs_reply, messages.c.replied_at, messages.c.dismissed_at
+    ).where(messages.c.account == account)
     for row in conn.execute(query):
         if not row.message_id:
             continue
