@@ -118,9 +118,9 @@ def main() -> int:
     fill_s = time.perf_counter() - started
     print(f"filled {args.messages:,} messages ({counts['inbound']:,} inbound, {counts['outbound']:,} replies) in {fill_s:.1f} s")
 
+    from hygiene.clock import zone
     from hygiene.store.db import open_database
     from hygiene.threads import match_replies
-    from hygiene.views.check import zone
 
     engine = open_database(url)
     started = time.perf_counter()

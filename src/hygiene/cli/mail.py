@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hygiene.cli.context import AppContext, parse_when
+from hygiene.cli.context import AppContext
 from hygiene.cli.output import interactive, print_json, print_json_list, print_lines
 from hygiene.safe_text import safe
 
@@ -78,7 +78,7 @@ def messages(app: AppContext, account: str | None, category: str | None, since: 
     from hygiene.store.messages import iter_messages
     from hygiene.views.messages import message_dict, message_line
 
-    since_at = parse_when(since, option="--since", base=app.now()) if since else None
+    since_at = app.when(since, option="--since", base=app.now()) if since else None
     # Streamed: one batch of rows in memory, written as it is read (same bytes as a whole dump).
     with app.engine().connect() as conn:
         rows = iter_messages(conn, account=account, category=category, since=since_at, limit=limit)

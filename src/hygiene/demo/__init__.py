@@ -95,6 +95,7 @@ def _seller_central_reply(entry: dict[str, Any], received_now: datetime) -> date
 
 def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) -> DemoResult:
     """Run the demo in a temporary directory and return what it shows."""
+    from hygiene.clock import zone
     from hygiene.config import Config, DatabaseConfig
     from hygiene.deadlines import DISMISSED, NO_REPLY_NEEDED, REPLIED, check_report
     from hygiene.demo.history import apply_marks, load_history
@@ -103,7 +104,7 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
     from hygiene.store.db import open_database
     from hygiene.store.replies import reply_summary
     from hygiene.threads import mark_replied, match_replies
-    from hygiene.views.check import render_check, render_demo_summary, zone
+    from hygiene.views.check import render_check, render_demo_summary
 
     mail_dir = mail_dir or DEMO_DIR / "mail"
     manifest = load_manifest(manifest_path or (mail_dir.parent / "manifest.json"))
