@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Table,
     and_,
     case,
     false,
@@ -27,9 +26,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from hygiene.store.models import Message
-
-_M: Table = Message.__table__  # type: ignore[assignment]
+from hygiene.store.tables import messages as _M
 
 #: Amazon's clock: a reply within 24 hours is on time, whatever the configured deadlines say.
 AMAZON_SECONDS = 24 * 3600
