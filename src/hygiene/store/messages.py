@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select, true, update
+from sqlalchemy import Connection, Engine, func, insert, select, true, update
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
-from hygiene.store import tables
-from hygiene.store.tables import UTCDateTime
+from hygiene.store.tables import folders as _FOLDERS
+from hygiene.store.tables import messages as _TABLE
 
-# Core tables, not the ORM classes: the poll path imports this module, and sqlalchemy.orm
-# would be a third of its start-up.
-_TABLE: Table = tables.messages
-_FOLDERS: Table = tables.folders
 log = logging.getLogger(__name__)
 
 
@@ -38,6 +34,8 @@ def _sqlite_rows(rows: list[dict[str, Any]], columns: list[str]) -> list[list[An
     from operator import itemgetter
 
     from sqlalchemy import Boolean
+
+    from hygiene.store.tables import UTCDateTime
 
     times = [i for i, c in enumerate(columns) if isinstance(_TABLE.c[c].type, UTCDateTime)]
     flags = [i for i, c in enumerate(columns) if isinstance(_TABLE.c[c].type, Boolean)]
@@ -226,6 +224,7 @@ def _reclassify(conn: Connection, seen_again: list[tuple[int, dict[str, Any]]], 
     thread keys and stated deadline depend on it. Manual marks and replies stay."""
     from sqlalchemy import bindparam, delete
 
+    from hygiene.store.tables import thread_keys
 
     changed = [
         {"b_id": mid, "b_category": r["category"], "b_needs_reply": r["needs_reply"], "b_reasons": r.get("suspicious_reasons")}
@@ -247,7 +246,7 @@ def _reclassify(conn: Connection, seen_again: list[tuple[int, dict[str, Any]]], 
     )
     ids = [c["b_id"] for c in changed]
     for start in range(0, len(ids), 500):
-        conn.execute(delete(tables.thread_keys).where(tables.thread_keys.c.message_id.in_(ids[start : start + 500])))
+        conn.execute(delete(thread_keys).where(thread_keys.c.message_id.in_(ids[start : start + 500])))
 
 
 @dataclass
@@ -320,14 +319,18 @@ def all_folder_states(conn: Connection) -> list[FolderState]:
     return states
 
 
-def list_messages(
+def iter_messages(
     conn: Connection,
     *,
     account: str | None = None,
     category: str | None = None,
     since: datetime | None = None,
     limit: int | None = None,
-) -> list[Any]:
+    batch: int = 1000,
+) -> Iterator[Any]:
+    """The listed columns of the stored messages, newest first, streamed ``batch`` rows at a
+    time (a server-side cursor on PostgreSQL): listing 50k messages holds one batch, not 50k
+    rows. Iterate before the connection closes."""
     query = select(
         _TABLE.c.id,
         _TABLE.c.account,
@@ -348,7 +351,7 @@ def list_messages(
         query = query.where(_TABLE.c.received_at >= since)
     if limit:
         query = query.limit(limit)
-    return list(conn.execute(query))
+    yield from conn.execution_options(yield_per=batch).execute(query)
 
 
 def uids_by_folder(conn: Connection, account: str, folder: str, uidvalidity: int) -> dict[int, int]:

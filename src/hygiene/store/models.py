@@ -1,36 +1,30 @@
-"""ORM classes over the Core tables of :mod:`hygiene.store.tables` (one schema, one
-``MetaData``). The schema is created and changed only by the Alembic migrations in
-``migrations/``; a test checks the two agree.
-
-Importing this module imports ``sqlalchemy.orm`` (a third of a command's start-up): the poll
-path uses :mod:`hygiene.store.tables` instead.
-"""
+"""ORM classes mapped onto the Core tables of :mod:`hygiene.store.tables`, for code that
+likes attribute access (tests, scripts). The program's read paths use the tables and never
+import this module: the ORM is about half the start-up of a read-only command."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
-from sqlalchemy.orm import DeclarativeBase, Mapped
+from sqlalchemy import FromClause
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property
 
-from hygiene.store import tables
-from hygiene.store.tables import NAMING, UTCDateTime, utcnow
+from hygiene.store.tables import UTCDateTime, folders, messages, metadata, thread_keys
 
-if TYPE_CHECKING:
-    from sqlalchemy import FromClause
+__all__ = ["Base", "Folder", "Message", "ThreadKey", "UTCDateTime"]
 
-__all__ = ["NAMING", "Base", "Folder", "Message", "ThreadKey", "UTCDateTime", "utcnow"]
+
+# ``__table__`` keeps the type the declarative base gives it (FromClause), as code written
+# against declarative classes expects; the Core tables themselves are in hygiene.store.tables.
 
 
 class Base(DeclarativeBase):
-    metadata = tables.metadata
+    metadata = metadata
 
 
 class Folder(Base):
-    """Sync state of one mailbox folder of one account."""
-
-    # typed as the base declares it (FromClause), as a declarative __tablename__ class's is
-    __table__ = cast("FromClause", tables.folders)
+    __table__ = cast(FromClause, folders)
 
     id: Mapped[int]
     account: Mapped[str]
@@ -45,10 +39,7 @@ class Folder(Base):
 
 
 class Message(Base):
-    """One stored message, inbound (from Amazon or a buyer) or outbound (the seller's own)."""
-
-    # typed as the base declares it (FromClause), as a declarative __tablename__ class's is
-    __table__ = cast("FromClause", tables.messages)
+    __table__ = cast(FromClause, messages)
 
     id: Mapped[int]
     account: Mapped[str]
@@ -59,7 +50,8 @@ class Message(Base):
     source: Mapped[str]
     message_id: Mapped[str | None]
     in_reply_to: Mapped[str | None]
-    references: Mapped[str | None] = tables.messages.c.message_references  # type: ignore[assignment]
+    #: the message_references column ("references" is an SQL keyword)
+    references: Mapped[str | None] = column_property(messages.c.message_references)
     from_name: Mapped[str | None]
     from_addr: Mapped[str | None]
     to_addrs: Mapped[str | None]
@@ -98,10 +90,7 @@ class Message(Base):
 
 
 class ThreadKey(Base):
-    """One key a message can be matched on (see :mod:`hygiene.threads`)."""
-
-    # typed as the base declares it (FromClause), as a declarative __tablename__ class's is
-    __table__ = cast("FromClause", tables.thread_keys)
+    __table__ = cast(FromClause, thread_keys)
 
     id: Mapped[int]
     message_id: Mapped[int]

@@ -1,10 +1,7 @@
-"""The tables, in SQLAlchemy Core. The schema is created and changed only by the Alembic
-migrations in ``migrations/``; these describe it for queries (a test checks the two agree).
-
-Core only, no ORM: ``poll`` and the read-only commands import this module and nothing of
-``sqlalchemy.orm`` (a third of their start-up). :mod:`hygiene.store.models` maps ORM classes
-onto these same tables for the code that wants them.
-"""
+"""The tables, as SQLAlchemy Core ``Table`` objects. The schema is created and changed only by
+the Alembic migrations in ``migrations/``; these describe it for queries, and a test checks the
+two agree (Alembic's ``compare_metadata``). Core only: reading the store never imports the ORM,
+which would cost a read-only command like ``check --no-poll`` about half its start-up."""
 
 from __future__ import annotations
 
@@ -67,7 +64,7 @@ folders = Table(
     #: "inbox" (mail to the seller) or "sent" (the seller's own mail)
     Column("role", String(16), nullable=False),
     Column("uidvalidity", BigInteger),
-    Column("highest_uid", BigInteger, default=0, nullable=False),
+    Column("highest_uid", BigInteger, nullable=False, default=0),
     Column("highestmodseq", BigInteger),
     Column("last_sync_at", UTCDateTime),
     Column("last_error", Text),
@@ -84,63 +81,63 @@ messages = Table(
     Column("folder", String(500), nullable=False),
     Column("uidvalidity", BigInteger),
     Column("uid", BigInteger),
-    #: sha256 of the raw message bytes
+    # sha256 of the raw message bytes
     Column("fingerprint", String(64), nullable=False),
     Column("source", String(16), nullable=False),  # "imap" | "import"
     Column("message_id", Text),
     Column("in_reply_to", Text),
-    #: Message-IDs of the References header, space separated
+    # Message-IDs of the References header, space separated ("references" is an SQL keyword)
     Column("message_references", Text),
     Column("from_name", Text),
     Column("from_addr", Text),
-    #: comma-separated lower-case addresses
+    # comma-separated lower-case addresses
     Column("to_addrs", Text),
     Column("cc_addrs", Text),
     Column("subject", Text),
     Column("date_header", UTCDateTime),
     Column("internal_date", UTCDateTime),
-    #: the time the clock starts: Date header if sane, else INTERNALDATE, else import time
+    # the time the clock starts: Date header if sane, else INTERNALDATE, else import time
     Column("received_at", UTCDateTime, nullable=False),
-    Column("flags", Text, default="", nullable=False),
-    Column("seen", Boolean, default=False, nullable=False),
-    Column("answered", Boolean, default=False, nullable=False),
-    #: when a poll first saw \Answered on this message (the reply time when no mail shows it)
+    Column("flags", Text, nullable=False, default=""),
+    Column("seen", Boolean, nullable=False, default=False),
+    Column("answered", Boolean, nullable=False, default=False),
+    # when a poll first saw \Answered on this message (the reply time when no mail shows it)
     Column("answered_seen_at", UTCDateTime),
     Column("direction", String(8), nullable=False),  # "inbound" | "outbound"
     Column("category", String(32), nullable=False),
-    Column("needs_reply", Boolean, default=False, nullable=False),
-    #: Auto-Submitted / X-Autoreply / vacation responder: never counts as a reply
-    Column("auto_reply", Boolean, default=False, nullable=False),
-    Column("body_text", Text, default="", nullable=False),
-    Column("size", Integer, default=0, nullable=False),
+    Column("needs_reply", Boolean, nullable=False, default=False),
+    # Auto-Submitted / X-Autoreply / vacation responder: never counts as a reply
+    Column("auto_reply", Boolean, nullable=False, default=False),
+    Column("body_text", Text, nullable=False, default=""),
+    Column("size", Integer, nullable=False, default=0),
     Column("parse_note", Text),
     Column("raw", LargeBinary),
     Column("stored_at", UTCDateTime, nullable=False),
     # --- reply matching and deadlines (migration 0002, hygiene.threads / hygiene.deadlines)
-    #: when reply matching computed this message's thread keys (NULL: not yet)
+    # when reply matching computed this message's thread keys (NULL: not yet)
     Column("keyed_at", UTCDateTime),
-    #: a tighter deadline the message states itself ("72時間以内", "by November 30, 2026")
+    # a tighter deadline the message states itself ("72時間以内", "by November 30, 2026")
     Column("stated_deadline_at", UTCDateTime),
-    #: the words it was read from, shown as the deadline's source
+    # the words it was read from, shown as the deadline's source
     Column("stated_deadline_text", Text),
-    #: first reply: from a matched mail, the \Answered flag, or the seller's manual mark
+    # first reply: from a matched mail, the \Answered flag, or the seller's manual mark
     Column("replied_at", UTCDateTime),
-    #: the outbound message that answered (mail replies only)
+    # the outbound message that answered (mail replies only)
     Column("reply_message_id", Integer),
     Column("reply_source", String(16)),  # "mail" | "answered_flag" | "manual"
-    #: which rule found the mail reply: references | case_id | order_id | subject | thread
+    # which rule found the mail reply: references | case_id | order_id | subject | thread
     Column("reply_rule", String(16)),
-    #: replied_at − received_at
+    # replied_at − received_at
     Column("response_seconds", Integer),
-    #: 'hygiene replied' (answered in Seller Central, no mail in Sent)
+    # 'hygiene replied' (answered in Seller Central, no mail in Sent)
     Column("manual_replied_at", UTCDateTime),
-    #: 'hygiene dismiss': no reply needed after all
+    # 'hygiene dismiss': no reply needed after all
     Column("dismissed_at", UTCDateTime),
     Column("dismiss_reason", Text),
-    #: tone of the seller's own sent mail (issue 3)
+    # tone of the seller's own sent mail (issue 3)
     Column("tone_score", Float),
     Column("tone_verdict", String(8)),
-    #: category 'suspicious': why the message only claims to be Amazon ("; "-joined)
+    # category 'suspicious': why the message only claims to be Amazon ("; "-joined)
     Column("suspicious_reasons", Text),
     # The same bytes in the same folder are one message, whatever UID they carry: this is
     # what lets a UIDVALIDITY change rescan a folder without duplicating rows.
@@ -167,22 +164,22 @@ thread_keys = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column(
-        "message_id", Integer, ForeignKey("messages.id", name="fk_thread_keys_message_id_messages", ondelete="CASCADE"), nullable=False
+        "message_id",
+        Integer,
+        ForeignKey("messages.id", name="fk_thread_keys_message_id_messages", ondelete="CASCADE"),
+        nullable=False,
     ),
     Column("account", String(100), nullable=False),
     Column("direction", String(8), nullable=False),
-    #: mid (a Message-ID), tref (a Message-ID an inbound message refers to), case, order, subj
+    # mid (a Message-ID), tref (a Message-ID an inbound message refers to), case, order, subj
     Column("kind", String(8), nullable=False),
-    #: "mid:<id>", "case:<digits>|<counterpart>", "order:<id>|<counterpart>", "subj:<key>|<counterpart>"
+    # "mid:<id>", "case:<digits>|<counterpart>", "order:<id>|<counterpart>", "subj:<key>|<counterpart>"
     Column("key", String(400), nullable=False),
-    #: the message's received_at (for outbound: when it was sent)
+    # the message's received_at (for outbound: when it was sent)
     Column("at", UTCDateTime, nullable=False),
-    #: inbound subject keys only: a reply must come before this (at + 14 days) to count
+    # inbound subject keys only: a reply must come before this (at + 14 days) to count
     Column("window_end", UTCDateTime),
     Index("ix_thread_keys_lookup", "account", "key", "direction", "at"),
     Index("ix_thread_keys_message_id", "message_id"),
 )
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
