@@ -288,3 +288,21 @@ class TestMboxSource(SourceContract):
 
     def source(self, backend: Path) -> Source:
         return FileSource([backend])
+
+
+def test_files_keep_one_mbox_open_at_a_time(tmp_path: Path) -> None:
+    """A directory of many mboxes (monthly exports) must not hold a file open per mbox until
+    its batch is read: the walk closes each, and reading opens one at a time."""
+    for month in range(40):
+        box = mailbox.mbox(tmp_path / f"2026-{month:02d}.mbox")
+        box.add(message(month))
+        box.close()
+    fds = len(list(Path("/proc/self/fd").iterdir()))
+    source = FileSource([tmp_path])
+    folder = source.folders()[0]
+    assert source.open(folder).exists == 40
+    assert len(list(Path("/proc/self/fd").iterdir())) <= fds + 1
+    got = source.fetch(folder, source.new_uids(folder, 0))
+    assert len(got) == 40 and len(list(Path("/proc/self/fd").iterdir())) <= fds + 1
+    source.close()
+    assert len(list(Path("/proc/self/fd").iterdir())) == fds

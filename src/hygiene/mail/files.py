@@ -84,7 +84,8 @@ class FileSource:
         self.follow_symlinks = follow_symlinks
         self.skip = on_skip or _refuse
         self._entries: list[_Entry] = []
-        self._boxes: dict[Path, mailbox.mbox] = {}
+        #: the mbox being read, kept open while its messages are (one file open at a time)
+        self._mbox: tuple[Path, BinaryIO] | None = None
 
     def folders(self) -> list[Folder]:
         return [Folder(IMPORT_FOLDER, "inbox")]
@@ -95,7 +96,7 @@ class FileSource:
                 raise MailSourceError(f"{path}: no such file or directory")
         self.close()
         for path in self.paths:
-            reader = _Reader(Path(os.path.realpath(path)), self.follow_symlinks, self.skip, MAX_MESSAGE_BYTES, self._boxes)
+            reader = _Reader(Path(os.path.realpath(path)), self.follow_symlinks, self.skip, MAX_MESSAGE_BYTES)
             self._entries.extend(reader.tree(path) if path.is_dir() else reader.file(path))
         return FolderStatus(None, None, len(self._entries))
 
@@ -109,7 +110,7 @@ class FileSource:
         out: list[Fetched] = []
         for uid in uids:
             if 1 <= uid <= len(self._entries):
-                message = self._entries[uid - 1].read(uid, self.skip)
+                message = self._entries[uid - 1].read(uid, self.skip, self._open_mbox)
                 if message is not None:
                     out.append(message)
         return out
@@ -119,32 +120,47 @@ class FileSource:
         return {uid: self._entries[uid - 1].flags for uid in uids if 1 <= uid <= len(self._entries)}
 
     def close(self) -> None:
-        for box in self._boxes.values():
-            box.close()
-        self._boxes.clear()
+        if self._mbox is not None:
+            self._mbox[1].close()
+            self._mbox = None
         self._entries.clear()
+
+    def _open_mbox(self, path: Path) -> BinaryIO:
+        if self._mbox is None or self._mbox[0] != path:
+            if self._mbox is not None:
+                self._mbox[1].close()
+            self._mbox = (path, open(path, "rb"))  # noqa: SIM115 - closed when the next mbox is read, or by close()
+        return self._mbox[1]
 
 
 @dataclass
 class _Entry:
-    """Where one message is: a file (``key`` None) or message ``key`` of the mbox at ``path``."""
+    """Where one message is: a file (``span`` None) or the bytes ``span`` of the mbox at ``path``."""
 
     path: Path
     role: str
     flags: tuple[str, ...] = ()
-    box: mailbox.mbox | None = None
-    key: str | None = None
+    #: (start, stop): where the message is in its mbox, its ``From `` line included
+    span: tuple[int, int] | None = None
     #: the message's place in its mbox, for what is said about it
     n: int = 0
 
-    def read(self, uid: int, skip: OnSkip) -> Fetched | None:
-        if self.box is not None:
-            assert self.key is not None
-            # get_file + a bounded read: an oversized message is never held in memory whole.
-            with self.box.get_file(self.key) as part:
-                data = part.read(MAX_MESSAGE_BYTES + 1)
-            if len(data) > MAX_MESSAGE_BYTES:
-                skip(self.path, f"message {self.n} is larger than {_size(MAX_MESSAGE_BYTES)}")
+    def read(self, uid: int, skip: OnSkip, open_mbox: Callable[[Path], BinaryIO]) -> Fetched | None:
+        if self.span is not None:
+            # What mailbox.mbox.get_file gives, read by offset: the message after its From line.
+            start, stop = self.span
+            try:
+                box = open_mbox(self.path)
+                box.seek(start)
+                box.readline()
+                length = stop - box.tell()
+                # An oversized message is never read, let alone held in memory whole.
+                if length > MAX_MESSAGE_BYTES:
+                    skip(self.path, f"message {self.n} is larger than {_size(MAX_MESSAGE_BYTES)}")
+                    return None
+                data = box.read(length)
+            except OSError as exc:
+                skip(self.path, f"cannot read: {exc.strerror}")
                 return None
             return Fetched(uid, data, role=self.role)
         fh = _open_regular(self.path, skip)
@@ -187,8 +203,6 @@ class _Reader:
     follow_symlinks: bool
     skip: OnSkip
     max_bytes: int
-    #: the mboxes opened (kept open until their messages are read)
-    boxes: dict[Path, mailbox.mbox]
 
     def tree(self, top: Path) -> Iterator[_Entry]:
         seen: set[tuple[int, int]] = set()
@@ -251,11 +265,15 @@ class _Reader:
             yield _Entry(path, _role_for(path))
             return
         role = _role_for(path)
-        box = self.boxes.get(path)
-        if box is None:
-            box = self.boxes[path] = mailbox.mbox(path, create=False)
-        for n, key in enumerate(box.iterkeys(), start=1):
-            yield _Entry(path, role, box=box, key=key, n=n)
+        # Where each message starts and stops (mailbox's own table of contents): the file is
+        # closed again, and read by offset when its batch comes (not one open file per mbox).
+        box = mailbox.mbox(path, create=False)
+        try:
+            spans = [box._lookup(key) for key in box.iterkeys()]  # type: ignore[attr-defined]
+        finally:
+            box.close()
+        for n, (start, stop) in enumerate(spans, start=1):
+            yield _Entry(path, role, span=(int(start), int(stop)), n=n)
 
     def maildir(self, path: Path) -> Iterator[_Entry]:
         for sub in ("new", "cur"):

@@ -197,8 +197,8 @@ def _match(engine: Engine, config: Config, account: str, recheck: list[int]) -> 
     with engine.connect() as conn:
         if not recheck and not anything_to_match(conn, account):
             return 0  # a no-op poll: nothing to match, and the matcher (and the ORM) not imported
-    from hygiene.threads import match_replies
     from hygiene.clock import zone
+    from hygiene.threads import match_replies
 
     with engine.begin() as conn:
         stats = match_replies(conn, account, tz=zone(config.timezone), recheck=recheck)
