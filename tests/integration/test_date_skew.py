@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hygiene.cli import cli
 from hygiene.config import default_config
 from hygiene.mail.ingest import received_at
-from hygiene.mail.parse import ParsedMessage
+from hygiene.message import ParsedMessage
 from tests.dovecot import Dovecot
 from tests.integration.test_check_imap import buyer, check
 from tests.integration.test_poll import NOW, eml

@@ -404,3 +404,25 @@ def update_flags(conn: Connection, changes: Sequence[tuple[int, str, bool, bool]
             for mid, flags, seen, answered in changes
         ],
     )
+
+
+def ids_by_message_id(conn: Connection, account: str) -> dict[str, int]:
+    """Message-ID (without <>) → row id, for one account."""
+    rows = conn.execute(select(_TABLE.c.message_id, _TABLE.c.id).where(_TABLE.c.account == account))
+    return {mid.strip().strip("<>"): i for mid, i in rows if mid}
+
+
+def direction_counts(conn: Connection, account: str) -> dict[str, int]:
+    """inbound / outbound → how many stored, for one account."""
+    rows = conn.execute(
+        select(_TABLE.c.direction, func.count()).where(_TABLE.c.account == account).group_by(_TABLE.c.direction)
+    )
+    return {direction: int(n) for direction, n in rows}
+
+
+def reply_states(conn: Connection, account: str) -> list[Any]:
+    """What :func:`hygiene.deadlines.message_state` reads, for every message of one account."""
+    query = select(
+        _TABLE.c.id, _TABLE.c.message_id, _TABLE.c.direction, _TABLE.c.needs_reply, _TABLE.c.replied_at, _TABLE.c.dismissed_at
+    ).where(_TABLE.c.account == account)
+    return list(conn.execute(query))

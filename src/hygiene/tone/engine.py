@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from hygiene.mail.quoting import QUOTE_HEADER
+from hygiene.quoting import QUOTE_HEADER
 from hygiene.tone import learned
 from hygiene.tone.model import Finding, Kind, Language, ToneResult, Verdict, line_column
 
