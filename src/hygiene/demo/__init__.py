@@ -245,8 +245,7 @@ def _tone_section(mail_dir: Path, manifest: dict[str, Any]) -> str:
         if not path.exists():
             continue
         parsed = parse_message(path.read_bytes())
-        lang = "ja" if any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in parsed.body_text) else "en"
-        result = check_tone(parsed.body_text, lang=lang, kind="reply")
+        result = check_tone(parsed.body_text, lang="auto", kind="reply")
         first = " ".join(safe(parsed.body_text).split())[:60]
         lines.append(f"  {label:<7} score {result.score:>5}  {result.verdict:<8} “{first}…”")
     return "\n".join(lines) if len(lines) > 1 else ""

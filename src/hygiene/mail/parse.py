@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
 from html.parser import HTMLParser
 
+from hygiene.language import DECODED_JAPANESE_CHAR
 from hygiene.message import ParsedMessage
 
 #: Longest body text kept (a runaway HTML newsletter must not bloat the database).
@@ -67,7 +68,6 @@ _CODECS: dict[str, tuple[str, ...]] = {
     "utf8": ("utf-8",),
     "unicode-1-1-utf-7": ("utf-7",),
 }
-_JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uff01-\uff5e]")
 
 
 def _codecs_for(label: str | None) -> tuple[str, ...]:
@@ -164,7 +164,7 @@ def _detect(data: bytes) -> tuple[str, str] | None:
     for codec in ("cp932", "euc_jp"):
         text = _strict(data, codec)
         if text is not None:
-            score = len(_JAPANESE_CHAR.findall(text))
+            score = len(DECODED_JAPANESE_CHAR.findall(text))
             if best is None or score > best[0]:
                 best = (score, text, codec)
     return (best[1], best[2]) if best else None
