@@ -66,6 +66,8 @@ def _match(app: AppContext, account: str | None = None, *, required: bool = True
     ``required=False`` a database that cannot be written (locked by a long writer,
     read-only, full) is said and matching skipped: the check then lists from what was
     matched before (a reply may still show as awaited; nothing late is hidden)."""
+    from sqlalchemy.exc import OperationalError
+
     from hygiene.errors import DatabaseError
     from hygiene.threads import match_replies
 
@@ -73,15 +75,11 @@ def _match(app: AppContext, account: str | None = None, *, required: bool = True
     try:
         with engine.begin() as conn:
             match_replies(conn, account, tz=app.zone())
-    except Exception as exc:
+    except (DatabaseError, OperationalError) as exc:
         if required:
             raise
-        from sqlalchemy.exc import OperationalError
-
         from hygiene.store.db import database_error
 
-        if not isinstance(exc, DatabaseError | OperationalError):
-            raise
         failure = exc if isinstance(exc, DatabaseError) else database_error(exc, engine.url)
         click.echo(f"hygiene: replies not matched: {failure}; listing what was matched before", err=True)
 
