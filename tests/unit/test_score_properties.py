@@ -22,7 +22,7 @@ from hygiene.score import VALUES, WEEKS, ScoreInput, score_of
 from hygiene.store.db import open_database
 from hygiene.store.models import Message
 from hygiene.threads import mark_replied
-from tests.unit.test_threads import NOW
+from tests.builders import NOW
 
 # --------------------------------------------------------------------------- the formula
 
