@@ -205,6 +205,9 @@ def tone_cells(
     ]
 
 
+#: periods per UNION ALL statement (SQLite's SQLITE_MAX_COMPOUND_SELECT is 500 by default)
+_PERIODS_PER_STATEMENT = 200
+
 #: the percentiles reported (median, 90th)
 PERCENTILES = (0.5, 0.9)
 
@@ -233,6 +236,15 @@ def response_percentiles(
     back (linear interpolation between the two nearest, as percentile_cont)."""
     if not periods:
         return {}
+    names = list(periods)
+    if len(names) > _PERIODS_PER_STATEMENT:
+        # SQLite refuses a UNION of more than 500 SELECTs: a long --since (years of weeks)
+        # is read in several statements; each period's figures come from one of them.
+        merged: dict[tuple[str, str], tuple[float, ...]] = {}
+        for i in range(0, len(names), _PERIODS_PER_STATEMENT):
+            chunk = {name: periods[name] for name in names[i : i + _PERIODS_PER_STATEMENT]}
+            merged.update(response_percentiles(conn, now, chunk, group, account=account, category=category))
+        return merged
     parts = []
     for name, period in periods.items():
         grp = literal("all") if group is None else _M.c[group]
