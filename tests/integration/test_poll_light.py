@@ -11,8 +11,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from hygiene.cli import cli
+from tests.builders import IMAP_BUYER, NOW, eml, run_poll
 from tests.dovecot import Dovecot
-from tests.integration.test_poll import NOW, run_poll, seed
 
 #: Not needed by a poll with nothing new: the ORM (a third of the start-up), migrations, the
 #: reply matcher, the parser and classifier, the process pool, and what other commands use.
@@ -32,6 +32,16 @@ NOT_FOR_A_NO_OP_POLL = (
     "plotext",
     "holidays",
 )
+
+
+def seed(box: Dovecot) -> None:
+    """A buyer's question in INBOX and the seller's reply to it in Sent."""
+    box.append("INBOX", eml(IMAP_BUYER, box.user, "商品が届きません", mid="q1@amazon", hours_ago=30))
+    box.append(
+        "Sent",
+        eml(box.user, IMAP_BUYER, "Re: 商品が届きません", "確認いたします。", mid="r1@shop", hours_ago=28, extra="In-Reply-To: <q1@amazon>\r\n"),
+        flags=["\\Seen"],
+    )
 
 
 def poll_modules(*args: str) -> tuple[str, list[str]]:

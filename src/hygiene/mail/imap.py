@@ -23,10 +23,10 @@ from sqlalchemy import Engine
 from hygiene.config import AccountConfig, Config
 from hygiene.errors import DatabaseError, HygieneError, MailSourceError
 from hygiene.locks import PollBusy, account_lock, poll_lock
+from hygiene.mail.folders import SENT_NAMES
 from hygiene.mail.imap_source import (
     CONNECTION_ERRORS,
     HEADER_FIELDS,
-    SENT_NAMES,
     ImapSource,
     _uid_fetch,
     connect,

@@ -19,28 +19,11 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from hygiene.config import AccountConfig
 from hygiene.errors import MailSourceError
+from hygiene.mail.folders import SENT_NAMES
 from hygiene.mail.source import Fetched, Folder, FolderStatus
 
 log = logging.getLogger(__name__)
 
-#: The usual names of the Sent folder, for servers without RFC 6154 special-use flags
-#: (compared case-insensitively, after the hierarchy separator is normalised to "/").
-SENT_NAMES = (
-    "sent",
-    "sent items",
-    "sent messages",
-    "sent mail",
-    "[gmail]/sent mail",
-    "[google mail]/sent mail",
-    "inbox/sent",
-    "inbox/sent items",
-    "inbox/sent messages",
-    "送信済み",
-    "送信済みメール",
-    "送信済みアイテム",
-    "送信箱",
-    "送信済みトレイ",
-)
 #: How many UIDs go into one FETCH of flags (a UID list, kept under servers' line limits).
 FLAG_CHUNK = 4000
 #: Phase one fetches only header literals (cheap to lex); phase two what the kept ones need.

@@ -28,8 +28,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Connection, Engine
-
 from hygiene.config import Config
 from hygiene.locks import forget_in_child
 from hygiene.mail.source import Folder, FolderStatus, Source
@@ -44,6 +42,8 @@ from hygiene.store.messages import (
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+
+    from sqlalchemy import Connection, Engine
 
     from hygiene.mail.ingest import RawMessage
 
