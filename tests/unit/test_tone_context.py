@@ -154,3 +154,28 @@ def test_names_acronyms_and_hashtags_in_capitals_are_not_shouting_en(text: str) 
                                             ("Dear Sir, WHY is it late?", "WHY")])
 def test_capitals_in_running_text_are_shouting_en(text: str, word: str) -> None:
     assert word in shouted(text)
+
+
+@pytest.mark.parametrize("text", ["Thanks, but I've already read those essays.", "Sorry, but I won't stand for that."])
+def test_thanks_or_sorry_before_but_is_no_courtesy_en(text: str) -> None:
+    assert not kinds(text, "en") & {"gratitude", "apology"}
+    assert kinds("Thanks, the parcel arrived.", "en") & {"gratitude"}
+
+
+@pytest.mark.parametrize("text", [
+    "I'm wondering why you reverted my edit.", "I'm puzzled as to why you removed it.", "Don't you think this is a bit much?",
+    "Why not just read the policy?",
+])
+def test_a_challenge_wrapped_in_a_courtesy_is_accusing_en(text: str) -> None:
+    assert "accusing_question" in kinds(text, "en")
+
+
+@pytest.mark.parametrize("text", ["You use it or else you lose it.", "No, thanks, we are fine.", "Excuse me, where is the invoice?"])
+def test_or_else_no_and_excuse_me_in_passing_are_no_harm_en(text: str) -> None:
+    assert harms(text, "en") == []
+
+
+@pytest.mark.parametrize("text", ["Pay today or else.", "Excuse me?!"])
+def test_or_else_and_an_indignant_excuse_me_are_no_courtesy_en(text: str) -> None:
+    assert not kinds(text, "en") & {"apology"}
+    assert kinds("Pay today or else.", "en") & {"threat"}

@@ -14,7 +14,7 @@ def courtesies(text: str) -> set[str]:
     return {f.kind for f in check_tone(text, "ja").findings if (f.credit or 0) > 0}
 
 
-@pytest.mark.parametrize("text", ["ありがとう！とても助かった。", "ごめんね、返事が遅くなって。"])
+@pytest.mark.parametrize("text", ["ありがとう！とても助かった。", "ごめんね、返事が遅くなって。", "一緒に頑張ろう！", "一緒に解決策を考えましょう。"])
 def test_casual_kindness_is_a_small_courtesy_ja(text: str) -> None:
     found = [f for f in check_tone(text, "ja").findings if (f.credit or 0) > 0]
     assert found and all(f.credit is not None and f.credit <= 2 for f in found)
