@@ -407,10 +407,11 @@ def _structure(text: str, language: str, kind: str, quoted: _Spans) -> list[Find
         found += _plain_forms(text, kind, quoted)
     else:
         size = len(text.strip())
+        last_line = text.rstrip().rfind("\n") + 1  # where the last line starts (0: one line)
         caps = (
             m for m in _CAPS.finditer(text)
             if _shouted(m.group(0)) and not quoted.covers(*m.span()) and not _heading(text, m.start(), size)
-            and not _named(text, m.start())
+            and not _named(text, m.start(), last_line)
         )
         for m in itertools.islice(caps, 6):  # lazily: the rest would be looked at for nothing
             # A long capitalised word may be a name or an acronym (NAACP); the common ones shout.
@@ -445,15 +446,14 @@ _NAME_BEFORE = re.compile(
 )
 
 
-def _named(text: str, offset: int) -> bool:
+def _named(text: str, offset: int, last_line: int) -> bool:
     """A capitalised word that is a name: after a title or "my name is", or in a sign-off (the
-    last line of a text of several lines, four words at most: "Regards,\\nJOHN SMITH")."""
+    last line of a text of several lines, four words at most: "Regards,\\nJOHN SMITH").
+    ``last_line``: where the text's last line starts (0 for a text of one line)."""
     start = text.rfind("\n", 0, offset) + 1
     if _NAME_BEFORE.search(text, max(start, offset - 60), offset):
         return True
-    end = text.find("\n", offset)
-    end = len(text) if end < 0 else end
-    return start > 0 and not text[end:].strip() and len(text[start:end].split()) <= 4
+    return 0 < last_line <= offset and len(text[last_line:].split()) <= 4
 
 
 def _shouted(word: str) -> bool:
