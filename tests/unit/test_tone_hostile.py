@@ -63,11 +63,16 @@ def work(run: Callable[[], Any], budget: int | None = None) -> int:
     return count
 
 
-@pytest.mark.parametrize(("unit", "kind"), [(HOSTILE_EN, "reply"), (HOSTILE_JA, "reply"), (HOSTILE_JA, "appeal"), (HOSTILE_EN, "appeal")])
+#: hashtags split into insults and profanity in scare quotes: each a finding of its own
+HOSTILE_TAGS = '#YouAreAnIdiot this "f*cking" seller #amazonsucks. '
+
+
+@pytest.mark.parametrize(("unit", "kind"), [(HOSTILE_EN, "reply"), (HOSTILE_JA, "reply"), (HOSTILE_JA, "appeal"), (HOSTILE_EN, "appeal"),
+                                            (HOSTILE_TAGS, "reply")])
 def test_work_grows_linearly_with_the_number_of_findings(unit: str, kind: str) -> None:
     small, large = hostile(unit, 4_000), hostile(unit, 16_000)
     findings = len(check_tone(small, kind=kind).findings)
-    assert findings > 250  # the draft is full of findings: each would be compared with all the others
+    assert findings > 200  # the draft is full of findings: each would be compared with all the others
     base = work(lambda: check_tone(small, kind=kind))
     # 4x the text and findings: linear work is ~4x, the old pairwise scan was ~15x
     ratio = work(lambda: check_tone(large, kind=kind), budget=6 * base) / base
