@@ -21,8 +21,8 @@ from hygiene.mail import imap
 from hygiene.store.db import open_database
 from hygiene.store.messages import folder_state, store_batch
 from hygiene.store.models import Message
+from tests.builders import IMAP_BUYER, NOW, db_url, eml, run_poll, stored
 from tests.dovecot import Dovecot
-from tests.integration.test_poll import BUYER, NOW, db_url, eml, run_poll, stored
 
 #: 8-bit bytes (UTF-8 and not) in Message-ID, References and In-Reply-To, a NUL in a header
 #: and in the body: what made the store raise on SQLite and PostgreSQL.
@@ -40,7 +40,7 @@ POISON = (
 
 
 def good(i: int) -> bytes:
-    return eml(BUYER, "seller@example.jp", f"注文 {i} について", f"本文 {i}", mid=f"g{i}@amazon", hours_ago=2)
+    return eml(IMAP_BUYER, "seller@example.jp", f"注文 {i} について", f"本文 {i}", mid=f"g{i}@amazon", hours_ago=2)
 
 
 def with_batch_size(config_path: Path, size: int) -> None:
@@ -182,7 +182,7 @@ def test_a_row_the_database_refuses_is_salvaged_and_the_batch_stored(database_ur
         base: dict[str, Any] = {
             "account": "a", "folder": "INBOX", "uidvalidity": 1, "uid": int(fp, 16) % 1000,
             "fingerprint": fp, "source": "imap", "message_id": f"<{fp}@x>", "in_reply_to": None,
-            "references": None, "from_name": None, "from_addr": BUYER, "to_addrs": None,
+            "references": None, "from_name": None, "from_addr": IMAP_BUYER, "to_addrs": None,
             "cc_addrs": None, "subject": "s", "date_header": None, "internal_date": None,
             "received_at": now, "flags": "", "seen": False, "answered": False,
             "answered_seen_at": None, "direction": "inbound", "category": "buyer",

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hygiene.cli.tone import _batch_line
-from hygiene.mail.quoting import QUOTE_HEADER
+from hygiene.quoting import QUOTE_HEADER
 from hygiene.tone import check_tone
 from hygiene.tone.appeal import _patterns
 from hygiene.tone.engine import CUT_WINDOW, MAX_CHARS, cut_at, lexicon, line_matches

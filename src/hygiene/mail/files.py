@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from hygiene.errors import MailSourceError
+from hygiene.mail.folders import SENT_NAMES
 from hygiene.mail.ingest import RawMessage
 
 MAILDIR_SUBDIRS = ("cur", "new", "tmp")
@@ -29,10 +30,13 @@ def _maildir_flags(name: str) -> tuple[str, ...]:
     return tuple(table[c] for c in info if c in table)
 
 
+_SENT = frozenset(SENT_NAMES)
+
+
 def _role_for(path: Path) -> str:
     # An exported "Sent" folder holds the seller's own mail.
     lowered = {part.lower() for part in path.parts}
-    return "sent" if lowered & {"sent", ".sent", "sent items", "sent messages", "送信済み", "送信済みアイテム"} else "inbox"
+    return "sent" if lowered & _SENT else "inbox"
 
 
 #: A message larger than this is skipped. An mbox is read one message at a time, so the cap

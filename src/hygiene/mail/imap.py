@@ -34,6 +34,7 @@ from hygiene.config import AccountConfig, Config
 from hygiene.errors import DatabaseError, HygieneError, MailSourceError
 from hygiene.locks import PollBusy, account_lock, forget_in_child, poll_lock
 from hygiene.mail import parse
+from hygiene.mail.folders import SENT_NAMES
 from hygiene.mail.ingest import RawMessage, build_row_safely, flag_state
 from hygiene.store.messages import (
     folder_state,
@@ -47,24 +48,6 @@ from hygiene.store.messages import (
 __all__ = ["PollBusy", "account_lock", "poll_account", "poll_accounts"]
 log = logging.getLogger(__name__)
 
-#: The usual names of the Sent folder, for servers without RFC 6154 special-use flags
-#: (compared case-insensitively, after the hierarchy separator is normalised to "/").
-SENT_NAMES = (
-    "sent",
-    "sent items",
-    "sent messages",
-    "sent mail",
-    "[gmail]/sent mail",
-    "[google mail]/sent mail",
-    "inbox/sent",
-    "inbox/sent items",
-    "inbox/sent messages",
-    "送信済み",
-    "送信済みメール",
-    "送信済みアイテム",
-    "送信箱",
-    "送信済みトレイ",
-)
 #: How many UIDs go into one FETCH of flags (a UID list, kept under servers' line limits).
 FLAG_CHUNK = 4000
 #: A sync of at least this many batches parses in worker processes.

@@ -17,9 +17,19 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from hygiene.mail.quoting import QUOTE_HEADER
+from hygiene.language import detect_language
+from hygiene.quoting import QUOTE_HEADER
 from hygiene.tone import learned
-from hygiene.tone.model import Finding, Kind, Language, ToneResult, Verdict, line_column
+from hygiene.tone.model import (
+    POLITE_KINDS,
+    SENTENCE,
+    Finding,
+    Kind,
+    Language,
+    ToneResult,
+    Verdict,
+    line_column,
+)
 
 DATA = Path(__file__).parent / "data"
 
@@ -42,7 +52,6 @@ CUT_WINDOW = 2_000
 #: Kinds that make a draft unsendable whatever else it says.
 BLOCKING_KINDS = ("insult", "threat")
 
-POLITE = ("greeting", "self_identification", "gratitude", "apology", "cushion", "closing", "polite_form")
 #: Harms that a negation just before them cancels ("this is not unacceptable").
 NEGATABLE = ("insult", "threat", "demand", "complaint", "accusing_question")
 
@@ -162,16 +171,6 @@ def lexicon_crc(language: str) -> int:
 
 
 # -- language and masks -------------------------------------------------------------------
-
-_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
-_LETTER = re.compile(r"[A-Za-z]")
-
-
-def detect_language(text: str) -> Language:
-    japanese = len(_JAPANESE.findall(text[:4000]))
-    latin = len(_LETTER.findall(text[:4000]))
-    return "ja" if japanese and japanese * 3 >= latin * 0.5 else "en"
-
 
 #: A straight double quote opens before a non-space and closes after one: in 'a "b" c d."'
 #: the text between the second and third marks is not a quotation.
@@ -372,8 +371,6 @@ def line_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]
 _TYPO = re.compile(r"[!！]{2,}|[?？]{2,}|[!！][?？]+|[?？][!！]+|([^\W\d_])\1{3,}|ー{2,}|っ{2,}")
 _JA_EXCLAIM = re.compile(r"[!！]")
 _CAPS = re.compile(r"(?<![#@\w])[A-Z][A-Z']{2,}\b")
-_SENTENCE_JA = re.compile(r"[^。！？!?\n]+[。！？!?]*")
-_SENTENCE_EN = re.compile(r"[^.!?\n]+[.!?]*")
 #: matched from a line's start (``match(text, line_start, ...)``: no slice copied per sentence)
 _BULLET = re.compile(r"\s*(?:[・\-*●■◆○□◇※]|\d+[.)．）]|[（(]\d+[)）]|[①-⑳])")
 _POLITE_END = re.compile(
@@ -467,7 +464,7 @@ def _plain_forms(text: str, kind: str, quoted: _Spans) -> list[Finding]:
     polite = 0
     plain: list[tuple[int, int]] = []
     line_start = searched = 0  # the current line's start, found from the previous sentence on
-    for m in _SENTENCE_JA.finditer(text):
+    for m in SENTENCE["ja"].finditer(text):
         line_start = text.rfind("\n", searched, m.start()) + 1 or line_start
         searched = m.start()
         sentence = m.group(0).strip()
@@ -495,7 +492,7 @@ def _plain_forms(text: str, kind: str, quoted: _Spans) -> list[Finding]:
 
 def _long_sentences(text: str, language: str, quoted: _Spans) -> list[Finding]:
     found = []
-    pattern = _SENTENCE_JA if language == "ja" else _SENTENCE_EN
+    pattern = SENTENCE["ja" if language == "ja" else "en"]
     for m in pattern.finditer(text):
         sentence = m.group(0)
         too_long = len(sentence.strip()) > 120 if language == "ja" else len(sentence.split()) > 40
@@ -601,7 +598,7 @@ def _check(
             start, end = m.span()
             if end == start or (quoted.covers(start, end) and not (entry.kind == "insult" and scare.covers(start, end))):
                 continue
-            if entry.kind in POLITE:
+            if entry.kind in POLITE_KINDS:
                 # "I do not appreciate", "not sorry": no courtesy (only the words right before)
                 if language == "en" and _negated(text, start, end, language, words=2, chars=20):
                     continue
@@ -726,7 +723,7 @@ def _missing_courtesies(text: str, language: str, kind: str, present: dict[str, 
     """Advice that costs no points: the opening and closing a business message is expected
     to have (only for messages of a few sentences or more; no closing is asked of a text cut
     short, its closing is in the part not checked)."""
-    pattern = _SENTENCE_JA if language == "ja" else _SENTENCE_EN
+    pattern = SENTENCE["ja" if language == "ja" else "en"]
     if kind != "reply" or sum(1 for m in pattern.finditer(text) if len(m.group(0).strip()) > 3) < 3:
         return []
     advice = []
@@ -781,7 +778,7 @@ def _harm_points(harms: Sequence[Finding]) -> float:
 
 def _polite_ending_ratio(text: str, quoted: _Spans) -> float:
     polite = total = 0
-    for m in _SENTENCE_JA.finditer(text):
+    for m in SENTENCE["ja"].finditer(text):
         sentence = m.group(0).strip()
         if len(sentence) < 4 or quoted.overlaps(*m.span()):
             continue
