@@ -27,6 +27,7 @@ import argparse
 import base64
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -286,6 +287,7 @@ def main() -> int:
         return 0
     finally:
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)  # a 50k mailbox is 60,000 files
 
 
 if __name__ == "__main__":
