@@ -11,6 +11,11 @@ Targets: parallel first poll of 20 accounts >= 1.6x faster than serial on this 2
 machine; ``check --no-poll`` < 1 s at 1,000,000 messages on both databases.
 
     python bench/scale.py [--accounts 20] [--per-account 5000] [--messages 1000000] [--skip-poll] [--skip-db]
+                          [--quick] [--baseline SRC]
+
+``--quick``: 8 accounts x 2,000 messages and 100,000 in the database (minutes, not an hour).
+``--baseline SRC`` polls with another checkout's ``src`` too (the code before a change), in
+the same run, so the two are compared under the same load.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ def _bench(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).with_name(f"{name}.py"))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
 
@@ -81,25 +87,33 @@ def poll_part(args: argparse.Namespace, work: Path) -> None:
                 print("postgresql: not installed here, skipped")
                 continue
             results = {}
-            for mode in ("serial", "parallel 4"):
-                db_url = url or f"sqlite:///{work / f'{mode[:3]}.db'}"
+            versions = {"": None} if args.baseline is None else {" (before)": str(args.baseline.resolve()), " (new)": str(ROOT / "src")}
+            modes = [(f"{mode}{label}", mode, src) for label, src in versions.items() for mode in ("serial", "parallel 4")]
+            for name, mode, src in modes:
+                tag = f"{mode[:3]}{len(results)}"
+                db_url = url or f"sqlite:///{work / f'{tag}.db'}"
                 if backend == "postgresql":  # a fresh database for each mode
                     from tests.servers import create_pg_database
 
                     db_url = create_pg_database(pg[0].url_prefix)  # type: ignore[index, union-attr]
-                config = work / f"{backend}-{mode[:3]}.toml"
+                config = work / f"{backend}-{tag}.toml"
                 config.write_text(f'[database]\nurl = "{db_url}"\n' + "".join(
                     f'[[accounts]]\nname = "a{n}"\nhost = "127.0.0.1"\nport = {server.port}\ntls = "none"\n'
                     f'username = "{box.user}"\npassword_command = "echo {server.password}"\n' for n, box in enumerate(boxes)
                 ))
                 env = {**os.environ, "HYGIENE_CONFIG": str(config), "XDG_STATE_HOME": str(work / "state")}
+                if src:
+                    env["PYTHONPATH"] = src
                 extra = [] if mode == "serial" else ["--parallel", "4"]
                 first, peak = timed(["poll", *extra], env)
                 noop, _ = timed(["poll", *extra], env)
-                results[mode] = first
-                print(f"{backend:10} {mode:10}  first poll {first:6.1f} s   no-op {noop:5.2f} s   peak {peak:5.0f} MB (largest process)")
-            ratio = results["serial"] / results["parallel 4"]
-            print(f"{backend:10} parallel 4 is {ratio:.2f}x faster than serial (target 1.6x): {'PASS' if ratio >= 1.6 else 'FAIL'}")
+                results[name] = first
+                print(f"{backend:10} {name:21}  first poll {first:6.1f} s   no-op {noop:5.2f} s   peak {peak:5.0f} MB (largest process)",
+                      flush=True)
+            for label in versions:
+                ratio = results[f"serial{label}"] / results[f"parallel 4{label}"]
+                print(f"{backend:10} parallel 4{label} is {ratio:.2f}x faster than serial{label} (target 1.6x): "
+                      f"{'PASS' if ratio >= 1.6 else 'FAIL'}", flush=True)
     finally:
         server.stop()
         if pg:
@@ -151,7 +165,11 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--skip-poll", action="store_true")
     parser.add_argument("--skip-db", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="8 accounts x 2,000 messages, 100,000 in the database")
+    parser.add_argument("--baseline", type=Path, help="another checkout's src directory, polled in the same run")
     args = parser.parse_args()
+    if args.quick:
+        args.accounts, args.per_account, args.messages = 8, 2000, 100_000
     work = Path(tempfile.mkdtemp(prefix="hygiene-bench-scale-"))
     if not args.skip_poll:
         poll_part(args, work)

@@ -346,9 +346,11 @@ class Workers:
     """The parse worker processes of one run, started when a folder first needs them and
     reused by the next folders (forking costs more than a small folder's whole sync)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, processes: bool = True) -> None:
         self._pool: ProcessPoolExecutor | None = None
-        self._tried = False
+        #: False: parse in the sync's own process (``poll --parallel``: the accounts' processes
+        #: already keep every core busy; a pool per account would only oversubscribe them)
+        self._tried = not processes
 
     def pool(self) -> ProcessPoolExecutor | None:
         if not self._tried:
