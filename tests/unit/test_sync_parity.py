@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from imapclient.datetime_util import parse_to_datetime
@@ -136,3 +137,17 @@ def test_template_replies_score_as_each_scored_afresh() -> None:
         assert (row["tone_score"], row["tone_verdict"]) == (float(result.score), result.verdict)
         verdicts.add(result.verdict)
     assert len(verdicts) > 1  # the rude template is told apart from the polite ones
+
+
+def test_parse_workers_follow_the_environment_else_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hygiene.mail import sync
+
+    monkeypatch.setenv(sync.PARSE_WORKERS_ENV, "3")
+    assert sync.parse_workers() == 3
+    monkeypatch.setenv(sync.PARSE_WORKERS_ENV, "0")
+    assert sync.parse_workers() == 0 and sync._parse_pool() is None  # parsed in the sync's own process
+    monkeypatch.delenv(sync.PARSE_WORKERS_ENV)
+    monkeypatch.setattr(sync.os, "sched_getaffinity", lambda _pid: {0, 1})
+    assert sync.parse_workers() == 0  # two cores: no workers
+    monkeypatch.setattr(sync.os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3})
+    assert sync.parse_workers() == sync.PARALLEL_WORKERS
