@@ -270,3 +270,18 @@ def test_a_dense_history_agrees_with_the_reference(database_url: str) -> None:
     assert got == want
     assert runs == want_runs
     assert sum(1 for r in want.values() if r.rule == "thread") > 0 and len(want) > 40
+
+
+def test_replies_sent_at_the_same_time_the_lowest_id_answers(database_url: str) -> None:
+    """Two replies with the same time (a mail program's whole-second Date headers): the
+    choice is stable, the one stored first, on both backends and on both paths (the first
+    run, and new replies against a message already waiting)."""
+    inbound = Spec(True, 0, (0,), 6, 1, 0, None, True, False, False, None, False, 0)
+    twins = [Spec(False, 5, (0, 2) if n else (0,), 6, 1, 0, None, False, False, False, None, False, 0) for n in range(2)]
+    engine = _engine(database_url)
+    for batch in (0, 1):
+        specs = [inbound, *[Spec(**{**t.__dict__, "batch": batch}) for t in twins]]
+        # one more waiting message, so the second run takes the path of new replies
+        specs += [Spec(True, 100 + n, (1,), 0, 0, 0, None, True, False, False, None, False, 0) for n in range(3)]
+        got, _ = run_matcher(engine, specs)
+        assert got[0] == Reply(T0 + timedelta(hours=5), 1, "mail", "case_id", 5 * 3600)
