@@ -27,7 +27,10 @@ keys at all.
 How it stays fast: every message is keyed once (``thread_keys`` rows: Message-IDs, case and
 order IDs and the normalised subject, each joined with the counterpart address), and matching
 only looks at what is new since the last run — new inbound messages against all outbound keys,
-and new outbound messages against the inbound messages still waiting — with indexed joins.
+and new outbound messages against the inbound messages still waiting. Its cost follows the
+messages, not the pairs of a thread: each inbound key finds its first reply with one index
+seek, however many messages share the key (one Seller Support case, one busy order), and the
+work goes in chunks, so memory stays flat.
 """
 
 from __future__ import annotations
