@@ -14,10 +14,11 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, Table, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select
 
 from hygiene.store.db import open_database
-from hygiene.store.models import Message, ThreadKey
+from hygiene.store.tables import messages as table
+from hygiene.store.tables import thread_keys as key_table
 from hygiene.threads import RULE_OF_KIND, RULE_RANK, SUBJECT_WINDOW, match_replies, thread_keys
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -213,10 +214,8 @@ def _engine(url: str) -> Engine:
 
 
 def run_matcher(engine: Engine, specs: list[Spec]) -> tuple[dict[int, Reply], list[Counter[str]]]:
-    table: Table = Message.__table__  # type: ignore[assignment]
-    keys: Table = ThreadKey.__table__  # type: ignore[assignment]
     with engine.begin() as conn:
-        conn.execute(delete(keys))
+        conn.execute(delete(key_table))
         conn.execute(delete(table))
     runs: list[Counter[str]] = []
     for batch in range(3):

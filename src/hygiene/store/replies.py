@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Table,
     and_,
     bindparam,
     func,
@@ -24,13 +23,12 @@ from sqlalchemy import (
     update,
 )
 
-from hygiene.store.models import Message, ThreadKey
+from hygiene.store.tables import messages as _M
+from hygiene.store.tables import thread_keys as _K
 
 CHUNK = 500
 _MAX_ID = 2**63
 
-_M: Table = Message.__table__  # type: ignore[assignment]
-_K: Table = ThreadKey.__table__  # type: ignore[assignment]
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
