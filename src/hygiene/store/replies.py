@@ -137,8 +137,8 @@ def _naive_utc(at: datetime | None) -> datetime | None:
 
 
 def _insert_keys(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Key rows in bulk: on PostgreSQL through COPY (an executemany INSERT costs a round trip
-    a row there: 3.2 s of a 50,000-message first match, against 0.3 s); elsewhere an
+    """Key rows in bulk: on PostgreSQL through COPY (an executemany INSERT sends a statement a
+    row: 4.1 s against 1.5 s for the 230,000 keys of 50,000 messages); elsewhere an
     executemany, which SQLite runs in one loop of its own."""
     if conn.dialect.driver != "psycopg":
         conn.execute(insert(_K), rows)
@@ -156,8 +156,9 @@ ANALYZE_AFTER = 5000
 def _analyze(conn: Connection, table: str, rows: int) -> None:
     """After a bulk load (a first sync, a first keying), let PostgreSQL see the table as it
     now is. With the statistics of an empty table it plans "messages not keyed yet" as a
-    bitmap of all of them, sorted again for every batch (quadratic: 13 s of 71 at 200,000
-    messages), and looks up the keys of a chunk of messages by scanning the whole key index.
+    bitmap of all of them, sorted again for every batch (quadratic: 3.6 s of the keying of
+    100,000 messages, against 0.45 s), and looks up the keys of a chunk of messages by
+    scanning the whole key index (80 ms a chunk, against 8 ms).
     Autovacuum analyzes later, but the first check runs in the same minute. SQLite plans
     these queries from the indexes alone."""
     if rows >= ANALYZE_AFTER and conn.dialect.name == "postgresql":
