@@ -10,7 +10,8 @@ at 10,000 and 50,000 messages, on SQLite and PostgreSQL (a throwaway cluster sta
 tests do, or ``--postgres-url``): the first ``hygiene check --no-poll`` after the fill (it keys
 and matches every message) as a whole process, its wall time and peak RSS (the child's
 ru_maxrss; PostgreSQL's own processes not counted), then a second run with nothing new.
-``--before SRC`` runs the same on a checkout of other code (its ``src/``) beside, killed after
+``--siblings``: instead, one Seller Support case answered one message in ten, by In-Reply-To
+alone (the other nine are answered as thread siblings). ``--before SRC`` runs the same on a checkout of other code (its ``src/``) beside, killed after
 ``--timeout`` seconds or 8 GB. Targets: under 10 s and 300 MB at 50,000.
 
     python bench/check.py [--messages 100000] [--keep DIR]
@@ -126,6 +127,53 @@ def fill(url: str, total: int, seed: int = 7, shared: float = 0.0) -> dict[str, 
     return counts
 
 
+def fill_case(url: str, total: int) -> dict[str, int]:
+    """One Seller Support case of ``total`` messages, every two hours, the seller answering
+    one in ten by In-Reply-To alone: the other nine are answered as thread siblings (the
+    worst case of that rule: every waiting message against every answered one)."""
+    from sqlalchemy import insert
+
+    from hygiene.store.db import open_database
+    from hygiene.store.tables import messages as table
+
+    engine = open_database(url)
+    rows: list[dict[str, object]] = []
+    counts = {"inbound": 0, "outbound": 0, "awaiting": 0}
+
+    def base(i: int, direction: str, at: datetime) -> dict[str, object]:
+        return {
+            "account": "bench", "folder": "INBOX" if direction == "inbound" else "Sent", "uidvalidity": 1, "uid": i,
+            "fingerprint": f"{i:064x}", "source": "imap", "date_header": at, "internal_date": at, "received_at": at,
+            "flags": "\\Seen", "seen": True, "answered": False, "answered_seen_at": None, "direction": direction,
+            "category": "seller_support" if direction == "inbound" else "outbound", "needs_reply": direction == "inbound",
+            "auto_reply": False, "size": 2000, "parse_note": None, "raw": None, "stored_at": NOW, "from_name": None,
+            "cc_addrs": None, "in_reply_to": None, "message_references": None,
+        }
+
+    n = 0
+    with engine.begin() as conn:
+        for j in range(int(total / 1.1)):
+            at = NOW - timedelta(hours=2 * (total - j))
+            n += 1
+            rows.append(base(n, "inbound", at) | {
+                "message_id": f"<s{n}@amazon.example>", "from_addr": "seller-support@amazon.co.jp", "to_addrs": "shop@example.jp",
+                "subject": f"ケースID: {SHARED_CASE} のご連絡 ({j})", "body_text": f"ケースID: {SHARED_CASE}\nご確認ください。"})
+            counts["inbound"] += 1
+            if j % 10 == 0:
+                n += 1
+                rows.append(base(n, "outbound", at + timedelta(minutes=30)) | {
+                    "message_id": f"<r{n}@shop.example>", "from_addr": "shop@example.jp", "to_addrs": "seller-support@amazon.co.jp",
+                    "subject": f"Re: ご連絡 ({j})", "body_text": "承知しました。", "in_reply_to": f"<s{n - 1}@amazon.example>"})
+                counts["outbound"] += 1
+            if len(rows) >= 5000:
+                conn.execute(insert(table), rows)
+                rows.clear()
+        if rows:
+            conn.execute(insert(table), rows)
+    engine.dispose()
+    return counts
+
+
 SHARED_TARGET_S = 10.0
 SHARED_TARGET_MB = 300
 MEMORY_LIMIT = 8 << 30
@@ -200,7 +248,7 @@ def shared_bench(args: argparse.Namespace) -> int:
                         url = create_pg_database(prefix)
                     config = work / f"{backend}-{size}.toml"
                     config.write_text(f'timezone = "Asia/Tokyo"\n[database]\nurl = "{url}"\n')
-                    counts = fill(url, size, shared=0.5)
+                    counts = fill_case(url, size) if args.siblings else fill(url, size, shared=0.5)
                     seconds, cpu, peak, why = run_check(config, src, args.timeout)
                     head = f"{backend:10} {size:>7,} messages ({counts['inbound']:,} inbound) {label:9}"
                     if why:
@@ -226,6 +274,7 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="keep the database in this directory")
     parser.add_argument("--shared", action="store_true", help="first matching on long shared threads (see above)")
     parser.add_argument("--sizes", default="10000,50000")
+    parser.add_argument("--siblings", action="store_true", help="with --shared: one case answered one in ten (thread siblings)")
     parser.add_argument("--postgres-url", help="a PostgreSQL server URL prefix (postgresql+psycopg://user@host:port)")
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--before", type=Path, help="a checkout of other code to run beside (its src/)")
