@@ -21,20 +21,20 @@ from hygiene.cli import cli
 from hygiene.locks import PollBusy, advisory_key, poll_lock
 from hygiene.store.db import open_database
 from hygiene.store.models import Message
+from tests.builders import IMAP_BUYER, NOW, eml
 from tests.dovecot import Dovecot
-from tests.integration.test_poll import BUYER, NOW, eml
 
 ACCOUNTS = 4
 
 
 def many_accounts(dovecot_server: Dovecot, tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch, per_account: int) -> tuple[Path, list[Dovecot]]:
-    from tests.integration.conftest import _users
+    from tests.dovecot import USERS
 
-    boxes = [dovecot_server.add_user(next(_users)) for _ in range(ACCOUNTS)]
+    boxes = [dovecot_server.add_user(next(USERS)) for _ in range(ACCOUNTS)]
     monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot_server.password)
     blocks = [f'[database]\nurl = "{url}"\n']
     for n, box in enumerate(boxes):
-        box.write_maildir("INBOX", (eml(BUYER, box.user, f"注文 {n}-{i}", mid=f"a{n}-{i}@amazon") for i in range(per_account)))
+        box.write_maildir("INBOX", (eml(IMAP_BUYER, box.user, f"注文 {n}-{i}", mid=f"a{n}-{i}@amazon") for i in range(per_account)))
         blocks.append(
             f'[[accounts]]\nname = "acc{n}"\nhost = "127.0.0.1"\nport = {box.port}\ntls = "none"\n'
             f'username = "{box.user}"\npassword_env = "TEST_IMAP_PASSWORD"\ntimeout = 20\n'

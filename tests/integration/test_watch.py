@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.builders import IMAP_BUYER, NOW, db_url, eml
 from tests.dovecot import Dovecot
-from tests.integration.test_poll import BUYER, NOW, db_url, eml
 
 
 def stored_ids(config: Path) -> set[str]:
@@ -43,7 +43,7 @@ def test_watch_stores_new_mail_within_seconds_notifies_and_stops_on_sigterm(
     notifier = tmp_path / "notify.py"
     notifier.write_text(f"import sys\nopen({str(notes)!r}, 'a').write(sys.stdin.read() + '\\n')\n")
     imap_config.write_text(imap_config.read_text() + f'\n[watch]\nnotify = "{sys.executable} {notifier}"\ninterval = 60\n')
-    mailbox.append("INBOX", eml(BUYER, mailbox.user, "既に届いている質問", mid="old@amazon", hours_ago=40))
+    mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, "既に届いている質問", mid="old@amazon", hours_ago=40))
     env = {**os.environ, "HYGIENE_NOW": NOW.isoformat()}
     proc = subprocess.Popen([sys.executable, "-m", "hygiene", "watch"], env=env, stderr=subprocess.PIPE, text=True)
     try:
@@ -52,7 +52,7 @@ def test_watch_stores_new_mail_within_seconds_notifies_and_stops_on_sigterm(
             assert line, f"watch ended before it started watching: {proc.wait()} {proc.stderr.read()}"
         assert stored_ids(imap_config) == {"<old@amazon>"}  # the first poll, before watching
         # a message 30 h old arrives: stored within seconds, and late at once (one notice)
-        mailbox.append("INBOX", eml(BUYER, mailbox.user, "まだ届きません", mid="new@amazon", hours_ago=30))
+        mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, "まだ届きません", mid="new@amazon", hours_ago=30))
         took = wait_for(lambda: "<new@amazon>" in stored_ids(imap_config), 5)
         wait_for(lambda: notes.exists() and notes.read_text().strip(), 5)
         notices = [json.loads(line) for line in notes.read_text().splitlines() if line.strip()]
@@ -61,11 +61,11 @@ def test_watch_stores_new_mail_within_seconds_notifies_and_stops_on_sigterm(
         # shutdown_clients does): it reconnects and sees what arrives afterwards
         dovecot_server.restart()
         subprocess.run(["pkill", "-KILL", "-f", "^dovecot/imap( |$)"], check=False)
-        mailbox.append("INBOX", eml(BUYER, mailbox.user, "再送です", mid="after@amazon", hours_ago=1))
+        mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, "再送です", mid="after@amazon", hours_ago=1))
         wait_for(lambda: "<after@amazon>" in stored_ids(imap_config), 30)
         # and, back in IDLE on a new connection, mail that comes later still arrives
         time.sleep(3)
-        mailbox.append("INBOX", eml(BUYER, mailbox.user, "もう一度", mid="later@amazon", hours_ago=1))
+        mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, "もう一度", mid="later@amazon", hours_ago=1))
         wait_for(lambda: "<later@amazon>" in stored_ids(imap_config), 15)
         # SIGTERM: a clean exit 0, quickly
         proc.send_signal(signal.SIGTERM)
