@@ -188,7 +188,8 @@ def waiting_ids(conn: Connection, account: str | None) -> set[int]:
 @dataclass(frozen=True)
 class KeyMatch:
     """The first outbound message sharing one of an inbound message's keys (one per inbound
-    message and key kind). The earliest reply wins; on a tie in time, the lowest id."""
+    key: a handful per message, whatever the thread's length). The earliest reply wins; on a
+    tie in time, the lowest id."""
 
     inbound_id: int
     kind: str
@@ -197,21 +198,9 @@ class KeyMatch:
     out_at: datetime
 
 
-def _reply_window(i: Any, o: Any) -> Any:
-    """``o`` may answer ``i``: sent later (for a Message-ID reference, any time: the reference
-    itself proves the order, whatever the clocks say), and for a subject within its window."""
-    return and_(
-        o.c.account == i.c.account,
-        o.c.key == i.c.key,
-        o.c.direction == "outbound",
-        or_(o.c.at > i.c.at, i.c.kind == "mid"),
-        or_(i.c.window_end.is_(None), o.c.at <= i.c.window_end),
-    )
-
-
 def first_replies(conn: Connection, inbound_ids: Sequence[int]) -> Iterator[list[KeyMatch]]:
-    """Per inbound message and key kind, the earliest outbound message sharing that key, in
-    chunks of inbound messages.
+    """Per inbound key (message and key kind), the earliest outbound message sharing that key,
+    in chunks of inbound messages.
 
     One row per inbound key, never one per pair: the earliest time is a correlated MIN that
     reads the first entry of the key's range in ``ix_thread_keys_lookup`` (account, key,
