@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, insert, select
@@ -284,3 +285,14 @@ def test_replies_sent_at_the_same_time_the_lowest_id_answers(database_url: str) 
         specs += [Spec(True, 100 + n, (1,), 0, 0, 0, None, True, False, False, None, False, 0) for n in range(3)]
         got, _ = run_matcher(engine, specs)
         assert got[0] == Reply(T0 + timedelta(hours=5), 1, "mail", "case_id", 5 * 3600)
+
+
+def test_small_chunks_give_the_same_answers(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dense history again with tiny chunks and a tiny budget of cached siblings: results
+    must not depend on where a chunk ends or when the cache is dropped."""
+    from hygiene.store import replies
+
+    monkeypatch.setattr(replies, "CHUNK", 7)
+    monkeypatch.setattr(replies, "_SIBLINGS_CHUNK", 5)
+    monkeypatch.setattr(replies, "_SIBLINGS_HELD", 3)
+    test_a_dense_history_agrees_with_the_reference(database_url)

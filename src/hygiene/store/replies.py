@@ -27,15 +27,19 @@ from hygiene.store.tables import messages as _M
 from hygiene.store.tables import thread_keys as _K
 
 CHUNK = 500
+#: waiting messages (and keys) a statement of answer_thread_siblings looks at: each lookup of
+#: the answered messages costs a read of them on PostgreSQL, so fewer, larger ones
+_SIBLINGS_CHUNK = 2000
 #: answered key rows held at once by answer_thread_siblings (~0.5 kB each)
 _SIBLINGS_HELD = 200_000
 _MAX_ID = 2**63
 
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i : i + CHUNK]
+def _chunks(ids: Sequence[int], size: int | None = None) -> Iterable[Sequence[int]]:
+    size = size or CHUNK
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
 
 
 def _account(query: Any, account: str | None) -> Any:
@@ -407,15 +411,15 @@ def answer_thread_siblings(conn: Connection) -> int:
     # of waiting messages share the key (nothing is written until the end), up to a budget.
     siblings: dict[tuple[str, str], list[Any]] = {}
     held = 0
-    for chunk in _chunks(still_waiting):
+    for chunk in _chunks(still_waiting, _SIBLINGS_CHUNK):
         rows = list(conn.execute(waiting_keys, {"ids": list(chunk)}))
         missing = sorted({(r.account, r.key) for r in rows} - siblings.keys())
         if held > _SIBLINGS_HELD:
             siblings.clear()
             held = 0
             missing = sorted({(r.account, r.key) for r in rows})
-        for part in range(0, len(missing), CHUNK):
-            some = missing[part : part + CHUNK]
+        for part in range(0, len(missing), _SIBLINGS_CHUNK):
+            some = missing[part : part + _SIBLINGS_CHUNK]
             wanted = set(some)  # the IN lists also match other pairs of account and key
             for key in some:
                 siblings[key] = []
