@@ -264,6 +264,10 @@ def shared_bench(args: argparse.Namespace) -> int:
     finally:
         if server is not None:
             server.stop()
+        if not args.keep:  # the databases of a 50k run are a few hundred MB
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
     print(f"targets at 50,000: first matching < {SHARED_TARGET_S:g} s and < {SHARED_TARGET_MB} MB peak (whole process)")
     return 0 if ok else 1
 
