@@ -95,12 +95,22 @@ def run_notifier(command: str, item: CheckItem) -> None:
         log.warning("notifier %r exited %s", command, done.returncode)
 
 
+def changed(responses: Sequence[Any]) -> bool:
+    """Whether IDLE's untagged responses say the mailbox changed."""
+    return any(r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH", b"RECENT") for r in responses if isinstance(r, tuple) and len(r) > 1)
+
+
 class Idler:
     """One account's IDLE connection on its inbox; ``wait`` says whether the mailbox changed."""
 
-    def __init__(self, account: AccountConfig, connect: Callable[[AccountConfig], Any]) -> None:
+    def __init__(
+        self, account: AccountConfig, connect: Callable[[AccountConfig], Any], *, keepalive: float = IDLE_RENEW_S
+    ) -> None:
         self.account = account
         self._connect = connect
+        #: how often IDLE is ended and begun again: the server must answer the DONE within the
+        #: account's timeout, so a connection that went silent without closing is noticed
+        self.keepalive = min(keepalive, IDLE_RENEW_S)
         self.client: Any = None
         self.idle_since = 0.0
         self.failures = 0
@@ -129,16 +139,8 @@ class Idler:
             if now < self.retry_at:
                 time.sleep(min(timeout, self.retry_at - now))
                 return False
-            try:
-                self._open()
-            except Exception as exc:  # noqa: BLE001 - any failure to connect: back off, say so once
-                self._failed(f"cannot watch: {exc}")
-                return False
-            if self.failures:
-                log.warning("%s: reconnected after %d failure(s)", self.account.name, self.failures)
-                self.failures = 0
             # Mail that arrived before IDLE began raised no event: poll once now, after it.
-            return self.supported
+            return self.connect() and self.supported
         try:
             started = time.monotonic()
             responses = self.client.idle_check(timeout=timeout)
@@ -150,14 +152,31 @@ class Idler:
                     raise ConnectionError("the server closed the connection")
             else:
                 self.instant_empty = 0
-            if time.monotonic() - self.idle_since > IDLE_RENEW_S:
-                self.client.idle_done()  # a dead connection fails here: re-opened below
+            if time.monotonic() - self.idle_since > self.keepalive:
+                # A silent connection (no data, no close) times out here: re-opened below.
+                _, more = self.client.idle_done()
+                responses = [*responses, *more]  # what came between the last check and DONE
                 self.client.idle()
                 self.idle_since = time.monotonic()
         except Exception as exc:  # noqa: BLE001 - a dropped or dead connection: reconnect
-            self._failed(f"connection lost: {exc.__class__.__name__}")
+            if isinstance(exc, TimeoutError):
+                self._failed(f"connection lost: no answer within {self.account.timeout:g} s")
+            else:
+                self._failed(f"connection lost: {exc.__class__.__name__}")
             return True
-        return any(r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH", b"RECENT") for r in responses if isinstance(r, tuple) and len(r) > 1)
+        return changed(responses)
+
+    def connect(self) -> bool:
+        """Open the connection and begin IDLE; False (logged, retried later) when that fails."""
+        try:
+            self._open()
+        except Exception as exc:  # noqa: BLE001 - any failure to connect: back off, say so once
+            self._failed(f"cannot watch: {str(exc).removeprefix(self.account.name + ': ')}")
+            return False
+        if self.failures:
+            log.warning("%s: reconnected after %d failure(s)", self.account.name, self.failures)
+            self.failures = 0
+        return True
 
     def _failed(self, why: str) -> None:
         self.close()
@@ -202,12 +221,16 @@ def watch(
             return list(check_report(conn, config, now()).items)
 
     transitions = Transitions()
-    poll(accounts)
-    transitions.prime(report())
-    idlers = [Idler(a, connect) for a in accounts]
-    log.info("watching %s", ", ".join(a.name for a in accounts))
-    last_round = last_states = time.monotonic()
+    idlers = [Idler(a, connect, keepalive=interval) for a in accounts]
+    # IDLE first, then the first poll: mail arriving between the two is not missed, and
+    # "watching" in the log means the connections are in IDLE (those that could connect).
     try:
+        for idler in idlers:
+            idler.connect()
+        poll(accounts)
+        transitions.prime(report())
+        log.info("watching %s", ", ".join(a.name for a in accounts))
+        last_round = last_states = time.monotonic()
         while not stop.is_set():
             woke = [idler.account for idler in idlers if idler.wait(1.0 / len(idlers)) and not stop.is_set()]
             if time.monotonic() - last_round >= interval:
