@@ -175,8 +175,9 @@ def own_dovecot() -> Iterator[Dovecot]:
 
 
 def test_watch_survives_a_dovecot_restart(own_dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Dovecot stopped (its IMAP processes go with it) and started again a moment later, twice:
-    the watcher reconnects each time and stores the mail that came while it was away and after."""
+    """Dovecot stopped (its IMAP processes go with it; its stop takes some 6 s here) and started
+    again: the watcher reconnects and stores the mail that came while it was away and after.
+    (bench/soak_watch.py restarts it repeatedly, for an hour.)"""
     box = own_dovecot.add_user(1)
     monkeypatch.setenv("TEST_IMAP_PASSWORD", box.password)
     config = tmp_path / "config.toml"
@@ -191,18 +192,17 @@ def test_watch_survives_a_dovecot_restart(own_dovecot: Dovecot, tmp_path: Path, 
     try:
         watch.expect("watching jp", 30)
         assert stored_ids(config) == {"<first@amazon>"}
-        for round_ in range(2):
-            own_dovecot.stop()
-            watch.expect("jp: connection lost", 10, after=round_)
-            own_dovecot.start()
-            # delivered while the watcher is still away (backing off): the poll after its
-            # reconnect stores it
-            box.append("INBOX", eml(BUYER, box.user, f"再起動中 {round_}", mid=f"during{round_}@amazon", hours_ago=1))
-            watch.expect("jp: reconnected", 30, after=round_)
-            wait_for(lambda: f"<during{round_}@amazon>" in stored_ids(config), 10)  # noqa: B023 - used at once
-            # and, back in IDLE, new mail is seen within seconds
-            box.append("INBOX", eml(BUYER, box.user, f"再起動後 {round_}", mid=f"after{round_}@amazon", hours_ago=1))
-            wait_for(lambda: f"<after{round_}@amazon>" in stored_ids(config), 5)  # noqa: B023 - used at once
+        own_dovecot.stop()
+        watch.expect("jp: connection lost", 10)
+        own_dovecot.start()
+        # delivered while the watcher is likely still away (backing off): stored by the poll
+        # after its reconnect, or seen through IDLE if it was back already
+        box.append("INBOX", eml(BUYER, box.user, "再起動中", mid="during@amazon", hours_ago=1))
+        watch.expect("jp: reconnected", 30)
+        wait_for(lambda: "<during@amazon>" in stored_ids(config), 10)
+        # and, back in IDLE, new mail is seen within seconds
+        box.append("INBOX", eml(BUYER, box.user, "再起動後", mid="after@amazon", hours_ago=1))
+        wait_for(lambda: "<after@amazon>" in stored_ids(config), 5)
         assert watch.terminate() < 2.0 and watch.proc.returncode == 0
         assert watch.count("Traceback") == 0
     finally:
