@@ -29,14 +29,13 @@ SUBJECTS_EN = ["Where is my order?", "Return request", "Item arrived damaged", "
 def fill(url: str, total: int, seed: int = 7) -> dict[str, int]:
     """About 55 % inbound (buyers, Seller Support, account health, notifications) and the
     seller's replies, over two years; a few hundred recent messages still await a reply."""
-    from sqlalchemy import Table, insert
+    from sqlalchemy import insert
 
     from hygiene.store.db import open_database
-    from hygiene.store.models import Message
+    from hygiene.store.tables import messages as table
 
     rnd = random.Random(seed)
     engine = open_database(url)
-    table: Table = Message.__table__  # type: ignore[assignment]
     rows: list[dict[str, object]] = []
     counts = {"inbound": 0, "outbound": 0, "awaiting": 0}
     n = 0
@@ -119,9 +118,9 @@ def main() -> int:
     fill_s = time.perf_counter() - started
     print(f"filled {args.messages:,} messages ({counts['inbound']:,} inbound, {counts['outbound']:,} replies) in {fill_s:.1f} s")
 
+    from hygiene.clock import zone
     from hygiene.store.db import open_database
     from hygiene.threads import match_replies
-    from hygiene.views.check import zone
 
     engine = open_database(url)
     started = time.perf_counter()

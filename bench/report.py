@@ -56,9 +56,9 @@ def main() -> int:
     counts = bench_check.fill(url, args.messages)  # type: ignore[attr-defined]
     from sqlalchemy import text
 
+    from hygiene.clock import zone
     from hygiene.store.db import open_database
     from hygiene.threads import match_replies
-    from hygiene.views.check import zone
 
     engine = open_database(url)
     with engine.begin() as conn:

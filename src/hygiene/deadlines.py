@@ -25,6 +25,8 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from hygiene.clock import local_zone
+
 if TYPE_CHECKING:
     from hygiene.config import Config
 
@@ -418,7 +420,7 @@ def stated_deadline(
     """
     if not text:
         return None
-    zone = tz or datetime.now().astimezone().tzinfo or UTC
+    zone = tz or local_zone()
     folded = _fold(text[:SCAN_CHARS])
     amazon = category is not None and category not in NOT_AMAZON_CATEGORIES
     sentences: _Sentences | None = None

@@ -434,8 +434,8 @@ def compute_figures(
     schedule = config.schedule
     if schedule is not None:
         from hygiene.business import BusinessClock
+        from hygiene.clock import zone
         from hygiene.store.figures import response_times
-        from hygiene.views.check import zone
 
         start = now - offsets[-1]
         clock = BusinessClock.covering(schedule, zone(config.timezone), start, now)

@@ -6,12 +6,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner
 
 from hygiene.cli import COMMANDS, cli
+from hygiene.cli.output import print_json, print_json_list
 
 HEAVY = ("sqlalchemy", "alembic", "imapclient", "plotext", "dateparser", "publicsuffixlist", "holidays")
 
@@ -104,3 +106,21 @@ def test_db_upgrade_and_status_json(isolated_home: Path) -> None:
     assert "already at revision" in CliRunner().invoke(cli, ["db", "upgrade"]).output
     status = CliRunner().invoke(cli, ["status", "--json"])
     assert json.loads(status.output) == {"accounts": []}
+
+
+@pytest.mark.parametrize(
+    ("items", "flat"),
+    [
+        ([], True),
+        ([{}], True),
+        ([{"id": 1, "s": "日本\n\"x\", \\ \u2028", "n": None, "f": 1.5, "b": True}, {"id": 2}], True),
+        ([{"nested": {"a": [1, 2]}, "s": "x"}, [1, 2], "s", 3], False),
+    ],
+)
+def test_streamed_json_list_is_the_same_bytes_as_a_whole_dump(
+    items: list[Any], flat: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    print_json({"messages": items})
+    whole = capsys.readouterr().out
+    print_json_list("messages", iter(items), flat=flat)
+    assert capsys.readouterr().out == whole

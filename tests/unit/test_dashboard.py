@@ -18,9 +18,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hygiene.cli import cli
+from hygiene.clock import zone
 from hygiene.config import load_config
 from hygiene.figures import Figures
-from hygiene.views.check import zone
 from hygiene.views.dashboard import cells, render_dashboard
 from hygiene.views.report import report_dict
 from tests.conftest import missing_server

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from hygiene.cli import cli
+from hygiene.clock import zone
 from hygiene.config import Config, DatabaseConfig
 from hygiene.demo.history import (
     DEFAULT_SEED,
@@ -39,7 +40,6 @@ from hygiene.mail.parse import parse_message
 from hygiene.store.db import open_database
 from hygiene.store.models import Message
 from hygiene.threads import match_replies
-from hygiene.views.check import zone
 
 CATEGORIES = {"buyer", "account_health", "seller_support", "notification"}
 

@@ -342,3 +342,24 @@ def test_readme_documents_the_report() -> None:
     for word in ("Late Response Rate", "within-deadline share", "hygiene score", "0.8", "weekends", "auto-repl"):
         assert word.lower() in flat.lower(), word
     assert "| `hygiene report" in readme
+
+
+def test_lift_text_says_one_point_in_the_singular() -> None:
+    from hygiene.views.report import lift_text
+
+    assert lift_text(3.2) == "3 points"
+    assert lift_text(1.3) == "1 point"
+    assert lift_text(0.4) == "0.4 points"
+
+
+def test_report_over_ten_years_reads_its_weeks_in_several_statements(tmp_path: Path, config_path: Path) -> None:
+    """522 weekly periods: more than SQLite's 500 SELECTs in one UNION (the report failed
+    with 'too many terms in compound SELECT'); the figures are those of a short report."""
+    loaded(tmp_path, config_path)
+    decade = run(config_path, "--since", "3650d", "--format", "json")
+    assert decade.exit_code == 0, decade.output + decade.stderr
+    assert json.loads(decade.output)["windows"][0]["needing_reply"] == 7
+    weekly = json.loads(run(config_path, "--since", "3650d", "--by", "week", "--format", "json").output)["weeks"]
+    recent = json.loads(run(config_path, "--by", "week", "--format", "json").output)["weeks"]
+    assert len(weekly) > 500
+    assert weekly[-12:] == recent

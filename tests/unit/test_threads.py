@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from hygiene.clock import zone
 from hygiene.config import Config, default_config
 from hygiene.mail.importer import import_paths
 from hygiene.store.db import open_database
@@ -27,7 +28,6 @@ from hygiene.threads import (
     order_ids,
     thread_keys,
 )
-from hygiene.views.check import zone
 
 #: the fixed clock of these tests: 2026-11-20 09:00 in Tokyo
 NOW = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hygiene.cli.context import AppContext, iso_time, read_time
+from hygiene.cli.context import AppContext
 from hygiene.cli.output import print_json
 from hygiene.errors import HygieneError
 from hygiene.safe_text import safe
 
 if TYPE_CHECKING:
-    from datetime import tzinfo
+    pass
 
 NOW_HELP = "Pretend it is WHEN (ISO-8601, or e.g. 'yesterday 18:00'). Default: $HYGIENE_NOW, else now."
 
@@ -25,12 +25,6 @@ def now_option(f: click.decorators.FC) -> click.decorators.FC:
             ctx.ensure_object(AppContext).now_text = value
 
     return click.option("--now", "now_text", metavar="WHEN", help=NOW_HELP, expose_value=False, callback=remember)(f)
-
-
-def _zone(app: AppContext) -> tzinfo:
-    from hygiene.views.check import zone
-
-    return zone(app.config().timezone)
 
 
 def _poll_first(app: AppContext, account: str | None) -> list[str]:
@@ -63,28 +57,8 @@ def _freshness(conn: Any, config: Any, account: str | None, now: datetime) -> li
 
 
 def _parse_at(app: AppContext, text: str, now: datetime) -> datetime:
-    """--at WHEN: ISO-8601 exactly; otherwise "yesterday 18:00" / "2時間前" read in the
-    configured time zone, relative to the --now clock."""
-    parse = iso_time if iso_time(text) is not None else (lambda t: _parse_local(app, t, now))
-    return read_time(text, parse, option="--at", hint='e.g. "yesterday 18:00", "2時間前" or ISO-8601')
-
-
-def _parse_local(app: AppContext, text: str, now: datetime) -> datetime | None:
-    import dateparser
-
-    tz = _zone(app)
-    name = app.config().timezone
-    settings: dict[str, Any] = {
-        "RETURN_AS_TIMEZONE_AWARE": True,
-        "PREFER_DATES_FROM": "past",
-        "RELATIVE_BASE": now.astimezone(tz).replace(tzinfo=None),
-    }
-    if name:
-        settings["TIMEZONE"] = name
-    value = dateparser.parse(text, settings=settings)
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
-    return value
+    """--at WHEN: ISO-8601, or "yesterday 18:00" / "2時間前" relative to the --now clock."""
+    return app.when(text, option="--at", base=now, hint='e.g. "yesterday 18:00", "2時間前" or ISO-8601')
 
 
 def _match(app: AppContext, account: str | None = None, *, required: bool = True) -> None:
@@ -98,7 +72,7 @@ def _match(app: AppContext, account: str | None = None, *, required: bool = True
     engine = app.engine()  # a database that cannot be opened at all is an error, not a warning
     try:
         with engine.begin() as conn:
-            match_replies(conn, account, tz=_zone(app))
+            match_replies(conn, account, tz=app.zone())
     except Exception as exc:
         if required:
             raise
@@ -169,10 +143,10 @@ def check(app: AppContext, no_poll: bool, as_json: bool, account: str | None, ve
         data["suspicious"] = suspicious_dicts(suspicious)
         print_json(data)
     else:
-        text = render_check(report, _zone(app), verbose=verbose)
+        text = render_check(report, app.zone(), verbose=verbose)
         if text:
             click.echo(text)
-        warning = render_suspicious(suspicious, _zone(app), days)
+        warning = render_suspicious(suspicious, app.zone(), days)
         if warning:  # the exit code stays the list's: a forgery asks nothing of the seller
             click.echo(("\n" if text else "") + warning)
     for fresh in stale:
@@ -214,7 +188,7 @@ def show(app: AppContext, message_id: int) -> None:
             state = DISMISSED
         elif message.replied_at is not None:
             state = REPLIED
-    click.echo(render_show(message, thread, now=now, tz=_zone(app), deadlines=deadlines, state=state))
+    click.echo(render_show(message, thread, now=now, tz=app.zone(), deadlines=deadlines, state=state))
 
 
 @click.command()
@@ -230,7 +204,7 @@ def replied(app: AppContext, message_id: int, at_text: str | None) -> None:
     at = _parse_at(app, at_text, now) if at_text else now
     with app.engine().begin() as conn:
         mark_replied(conn, message_id, at)
-    click.echo(f"#{message_id} marked replied at {at.astimezone(_zone(app)).strftime('%Y-%m-%d %H:%M %Z')}")
+    click.echo(f"#{message_id} marked replied at {at.astimezone(app.zone()).strftime('%Y-%m-%d %H:%M %Z')}")
 
 
 @click.command()
@@ -256,5 +230,5 @@ def undo(app: AppContext, message_id: int) -> None:
     from hygiene.threads import undo as undo_marks
 
     with app.engine().begin() as conn:
-        undone = undo_marks(conn, message_id, tz=_zone(app))
+        undone = undo_marks(conn, message_id, tz=app.zone())
     click.echo(f"#{message_id}: undid {' and '.join(undone)}")

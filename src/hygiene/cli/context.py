@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from hygiene.errors import HygieneError
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import tzinfo
+
     from sqlalchemy import Engine
 
     from hygiene.config import Config
@@ -69,70 +68,16 @@ class AppContext:
         text = self.now_text or os.environ.get("HYGIENE_NOW")
         if not text:
             return datetime.now(UTC)
-        return parse_when(text, option="--now / HYGIENE_NOW")
+        return self.when(text, option="--now / HYGIENE_NOW")
 
+    def zone(self) -> tzinfo:
+        """The configured time zone, else the machine's (hygiene.clock's one rule)."""
+        from hygiene.clock import zone
 
-#: Times the user gives are refused outside these years (UTC): mail older than 1990 is taken
-#: for a broken date elsewhere too (ingest.received_at), and anything far out is a typo that
-#: would otherwise overflow date arithmetic ("0001-01-01T00:00:00+05:00" has no UTC time).
-MIN_YEAR = 1990
-MAX_YEAR = 2200
+        return zone(self.config().timezone)
 
-ISO_HINT = 'use ISO-8601 such as "2026-11-24T09:00:00+09:00"'
+    def when(self, text: str, *, option: str, base: datetime | None = None, hint: str | None = None) -> datetime:
+        """A time the user gave (--now, --since, --at), read in the configured zone."""
+        from hygiene.clock import ISO_HINT, parse_when
 
-
-def parse_when(text: str, *, option: str, base: datetime | None = None) -> datetime:
-    """ISO-8601 first (exact and fast), then dateparser for "yesterday 18:00", "2時間前"."""
-
-    def parse(text: str) -> datetime | None:
-        value = iso_time(text)
-        if value is not None:
-            return value
-        import dateparser
-
-        settings: dict[str, Any] = {"RETURN_AS_TIMEZONE_AWARE": True, "TO_TIMEZONE": "UTC"}
-        if base is not None:
-            settings["RELATIVE_BASE"] = base.replace(tzinfo=None)
-        return dateparser.parse(text, settings=settings)
-
-    return read_time(text, parse, option=option, hint=ISO_HINT)
-
-
-def iso_time(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def read_time(text: str, parse: Callable[[str], datetime | None], *, option: str, hint: str) -> datetime:
-    """Run ``parse`` on a time the user gave (--now, HYGIENE_NOW, --since, --at) and check its
-    answer the same way whichever parser it is: one line naming the option, never a traceback.
-    Naive results are local time. Returns an aware UTC datetime within MIN_YEAR..MAX_YEAR."""
-    # dateparser reads "-1", "1e400" or "1700000000" as some odd time; a bare number is a
-    # mistake (ISO-8601's basic form, "20261124", is still a date).
-    if _is_number(text) and iso_time(text) is None:
-        raise HygieneError(f"{option}: {text!r} is a number, not a time", hint)
-    out_of_range = HygieneError(
-        f"{option}: {text!r} is out of range", f"give a time between {MIN_YEAR} and {MAX_YEAR}"
-    )
-    try:
-        value = parse(text)
-        if value is None:
-            raise HygieneError(f"{option}: cannot read {text!r} as a time", hint)
-        if value.tzinfo is None:
-            value = value.astimezone()  # naive means the local time zone
-        value = value.astimezone(UTC)
-    except (OverflowError, ValueError):  # year 1 or 9999 shifted past the ends of datetime
-        raise out_of_range from None
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise out_of_range
-    return value
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        return parse_when(text, option=option, tz=self.zone(), base=base, hint=hint or ISO_HINT)

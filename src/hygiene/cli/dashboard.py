@@ -55,9 +55,9 @@ def dashboard(app: AppContext, since_text: str | None, account: str | None, cate
     if category and category not in CATEGORIES:
         raise HygieneError(f"--category: unknown category {category!r}", f"use one of {', '.join(CATEGORIES)}")
     if since_text:
-        from hygiene.cli.report import parse_since
+        from hygiene.clock import parse_since
 
-        parse_since(since_text, now)  # a bad --since is an error before anything is drawn
+        parse_since(since_text, now=now, tz=app.zone())  # a bad --since is an error before anything is drawn
     if watch is None:
         click.echo(_draw(app, since_text, account, category))
         return
@@ -78,16 +78,16 @@ def dashboard(app: AppContext, since_text: str | None, account: str | None, cate
 
 
 def _draw(app: AppContext, since_text: str | None, account: str | None, category: str | None) -> str:
-    from hygiene.cli.check import _match, _zone
+    from hygiene.cli.check import _match
     from hygiene.cli.output import use_color
-    from hygiene.cli.report import parse_since
+    from hygiene.clock import parse_since
     from hygiene.figures import compute_figures
     from hygiene.views.dashboard import render_dashboard
 
     now: datetime = app.now()
-    since = parse_since(since_text, now) if since_text else None
+    since = parse_since(since_text, now=now, tz=app.zone()) if since_text else None
     _match(app, required=False)
     with app.engine().connect() as conn:
         figures = compute_figures(conn, app.config(), now, since=since, account=account, category=category)
     width, height, _terminal = screen_size()
-    return render_dashboard(figures, _zone(app), width, height, use_color(), account=account, category=category)
+    return render_dashboard(figures, app.zone(), width, height, use_color(), account=account, category=category)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from hygiene.cli.context import AppContext, parse_when
-from hygiene.cli.output import interactive, print_json
+from hygiene.cli.context import AppContext
+from hygiene.cli.output import interactive, print_json, print_json_list, print_lines
 from hygiene.safe_text import safe
 
 
@@ -75,18 +75,17 @@ def import_(app: AppContext, paths: tuple[Path, ...], account: str, as_json: boo
 @click.pass_obj
 def messages(app: AppContext, account: str | None, category: str | None, since: str | None, limit: int | None, as_json: bool) -> None:
     """List stored messages, newest first."""
-    from hygiene.store.messages import list_messages
-    from hygiene.views.messages import message_dicts, render_messages
+    from hygiene.store.messages import iter_messages
+    from hygiene.views.messages import message_dict, message_line
 
-    since_at = parse_when(since, option="--since", base=app.now()) if since else None
+    since_at = app.when(since, option="--since", base=app.now()) if since else None
+    # Streamed: one batch of rows in memory, written as it is read (same bytes as a whole dump).
     with app.engine().connect() as conn:
-        rows = list_messages(conn, account=account, category=category, since=since_at, limit=limit)
-    if as_json:
-        print_json({"messages": message_dicts(rows)})
-    else:
-        text = render_messages(rows)
-        if text:
-            click.echo(text)
+        rows = iter_messages(conn, account=account, category=category, since=since_at, limit=limit)
+        if as_json:
+            print_json_list("messages", (message_dict(r) for r in rows), flat=True)
+        else:
+            print_lines(message_line(r) for r in rows)
 
 
 @click.command()

@@ -3,30 +3,12 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
-
 import click
 
 from hygiene.cli.check import now_option
-from hygiene.cli.context import AppContext, parse_when
+from hygiene.cli.context import AppContext
+from hygiene.clock import parse_since
 from hygiene.errors import HygieneError
-
-_SPAN = re.compile(r"\s*(\d{1,4})\s*([dw])\s*", re.IGNORECASE)
-
-
-def parse_since(text: str, now: datetime) -> datetime:
-    """``90d`` / ``12w``, else a time as ``--now`` takes it ("3 weeks ago", ISO-8601)."""
-    m = _SPAN.fullmatch(text)
-    if m:
-        n = int(m.group(1))
-        if n == 0:
-            raise HygieneError(f"--since: {text!r} is an empty period", 'e.g. "90d" or "12w"')
-        return now - timedelta(days=n * (7 if m.group(2).lower() == "w" else 1))
-    since = parse_when(text, option="--since", base=now)
-    if since >= now:
-        raise HygieneError(f"--since: {text!r} is not before now ({now.isoformat()})", 'e.g. "90d", "12w" or an earlier date')
-    return since
 
 
 @click.command()
@@ -45,7 +27,7 @@ def report(app: AppContext, since_text: str | None, by: str, fmt: str, account: 
     Reads the database only (run 'hygiene poll' first, or let cron do it). The figures and
     the JSON and CSV columns are defined in the README ("Your record: report and score").
     """
-    from hygiene.cli.check import _match, _zone
+    from hygiene.cli.check import _match
     from hygiene.config import CATEGORIES
     from hygiene.figures import compute_figures
     from hygiene.views.report import render_report, report_csv, report_dict
@@ -54,7 +36,7 @@ def report(app: AppContext, since_text: str | None, by: str, fmt: str, account: 
     config = app.config()
     if category and category not in CATEGORIES:
         raise HygieneError(f"--category: unknown category {category!r}", f"use one of {', '.join(CATEGORIES)}")
-    since = parse_since(since_text, now) if since_text else None
+    since = parse_since(since_text, now=now, tz=app.zone()) if since_text else None
     _match(app, required=False)
     with app.engine().connect() as conn:
         figures = compute_figures(conn, config, now, since=since, by=by, account=account, category=category)
@@ -65,4 +47,4 @@ def report(app: AppContext, since_text: str | None, by: str, fmt: str, account: 
     elif fmt == "csv":
         click.echo(report_csv(figures), nl=False)
     else:
-        click.echo(render_report(figures, _zone(app)))
+        click.echo(render_report(figures, app.zone()))

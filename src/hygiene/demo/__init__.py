@@ -95,6 +95,7 @@ def _seller_central_reply(entry: dict[str, Any], received_now: datetime) -> date
 
 def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) -> DemoResult:
     """Run the demo in a temporary directory and return what it shows."""
+    from hygiene.clock import zone
     from hygiene.config import Config, DatabaseConfig
     from hygiene.deadlines import DISMISSED, NO_REPLY_NEEDED, REPLIED, check_report
     from hygiene.demo.history import apply_marks, load_history
@@ -103,7 +104,7 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
     from hygiene.store.db import open_database
     from hygiene.store.replies import reply_summary
     from hygiene.threads import mark_replied, match_replies
-    from hygiene.views.check import render_check, render_demo_summary, zone
+    from hygiene.views.check import render_check, render_demo_summary
 
     mail_dir = mail_dir or DEMO_DIR / "mail"
     manifest = load_manifest(manifest_path or (mail_dir.parent / "manifest.json"))
@@ -207,18 +208,18 @@ def _history_line(history: History, tz: Any) -> str:
 def _ids_by_message_id(conn: Any, account: str) -> dict[str, int]:
     from sqlalchemy import select
 
-    from hygiene.store.models import Message
+    from hygiene.store.tables import messages
 
-    rows = conn.execute(select(Message.message_id, Message.id).where(Message.account == account))
+    rows = conn.execute(select(messages.c.message_id, messages.c.id).where(messages.c.account == account))
     return {mid.strip().strip("<>"): i for mid, i in rows if mid}
 
 
 def _direction_counts(conn: Any, account: str) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from hygiene.store.models import Message
+    from hygiene.store.tables import messages
 
-    rows = conn.execute(select(Message.direction, func.count()).where(Message.account == account).group_by(Message.direction))
+    rows = conn.execute(select(messages.c.direction, func.count()).where(messages.c.account == account).group_by(messages.c.direction))
     return {direction: int(n) for direction, n in rows}
 
 
@@ -226,13 +227,13 @@ def _states(conn: Any, account: str, report: Any, names: dict[str, str]) -> dict
     """Message-ID → state at the demo clock, for every stored message."""
     from sqlalchemy import select
 
-    from hygiene.store.models import Message
+    from hygiene.store.tables import messages
 
     open_states = {item.id: item.state for item in report.items}
     states: dict[str, str] = {}
     query = select(
-        Message.id, Message.message_id, Message.direction, Message.needs_reply, Message.replied_at, Message.dismissed_at
-    ).where(Message.account == account)
+        messages.c.id, messages.c.message_id, messages.c.direction, messages.c.needs_reply, messages.c.replied_at, messages.c.dismissed_at
+    ).where(messages.c.account == account)
     for row in conn.execute(query):
         if not row.message_id:
             continue

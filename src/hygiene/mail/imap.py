@@ -336,8 +336,8 @@ def poll_account(
 
 
 def _match(engine: Engine, config: Config, account: str, recheck: list[int]) -> int:
+    from hygiene.clock import zone
     from hygiene.threads import match_replies
-    from hygiene.views.check import zone
 
     with engine.begin() as conn:
         stats = match_replies(conn, account, tz=zone(config.timezone), recheck=recheck)

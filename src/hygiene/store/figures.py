@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Table,
     and_,
     case,
     false,
@@ -27,9 +26,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from hygiene.store.models import Message
-
-_M: Table = Message.__table__  # type: ignore[assignment]
+from hygiene.store.tables import messages as _M
 
 #: Amazon's clock: a reply within 24 hours is on time, whatever the configured deadlines say.
 AMAZON_SECONDS = 24 * 3600
@@ -255,6 +252,9 @@ def tone_cells(
     ]
 
 
+#: periods per UNION ALL statement (SQLite's SQLITE_MAX_COMPOUND_SELECT is 500 by default)
+_PERIODS_PER_STATEMENT = 200
+
 #: the percentiles reported (median, 90th)
 PERCENTILES = (0.5, 0.9)
 
@@ -283,6 +283,15 @@ def response_percentiles(
     back (linear interpolation between the two nearest, as percentile_cont)."""
     if not periods:
         return {}
+    names = list(periods)
+    if len(names) > _PERIODS_PER_STATEMENT:
+        # SQLite refuses a UNION of more than 500 SELECTs: a long --since (years of weeks)
+        # is read in several statements; each period's figures come from one of them.
+        merged: dict[tuple[str, str], tuple[float, ...]] = {}
+        for i in range(0, len(names), _PERIODS_PER_STATEMENT):
+            chunk = {name: periods[name] for name in names[i : i + _PERIODS_PER_STATEMENT]}
+            merged.update(response_percentiles(conn, now, chunk, group, account=account, category=category))
+        return merged
     parts = []
     for name, period in periods.items():
         grp = literal("all") if group is None else _M.c[group]

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
-from hygiene.store.models import Folder, Message
+from hygiene.store.tables import folders as _FOLDERS
+from hygiene.store.tables import messages as _TABLE
 
-_TABLE: Table = Message.__table__  # type: ignore[assignment]
-_FOLDERS: Table = Folder.__table__  # type: ignore[assignment]
 log = logging.getLogger(__name__)
 
 
@@ -36,7 +35,7 @@ def _sqlite_rows(rows: list[dict[str, Any]], columns: list[str]) -> list[list[An
 
     from sqlalchemy import Boolean
 
-    from hygiene.store.models import UTCDateTime
+    from hygiene.store.tables import UTCDateTime
 
     times = [i for i, c in enumerate(columns) if isinstance(_TABLE.c[c].type, UTCDateTime)]
     flags = [i for i, c in enumerate(columns) if isinstance(_TABLE.c[c].type, Boolean)]
@@ -90,10 +89,10 @@ def store_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int, i
         for chunk_start in range(0, len(fps), 500):
             chunk = fps[chunk_start : chunk_start + 500]
             found = conn.execute(
-                select(Message.id, Message.fingerprint, Message.category, Message.needs_reply, Message.suspicious_reasons).where(
-                    Message.account == account,
-                    Message.folder == folder,
-                    Message.fingerprint.in_(chunk),
+                select(_TABLE.c.id, _TABLE.c.fingerprint, _TABLE.c.category, _TABLE.c.needs_reply, _TABLE.c.suspicious_reasons).where(
+                    _TABLE.c.account == account,
+                    _TABLE.c.folder == folder,
+                    _TABLE.c.fingerprint.in_(chunk),
                 )
             )
             for mid, fp, category, needs_reply, reasons in found:
@@ -225,7 +224,7 @@ def _reclassify(conn: Connection, seen_again: list[tuple[int, dict[str, Any]]], 
     thread keys and stated deadline depend on it. Manual marks and replies stay."""
     from sqlalchemy import bindparam, delete
 
-    from hygiene.store.models import ThreadKey
+    from hygiene.store.tables import thread_keys
 
     changed = [
         {"b_id": mid, "b_category": r["category"], "b_needs_reply": r["needs_reply"], "b_reasons": r.get("suspicious_reasons")}
@@ -247,7 +246,7 @@ def _reclassify(conn: Connection, seen_again: list[tuple[int, dict[str, Any]]], 
     )
     ids = [c["b_id"] for c in changed]
     for start in range(0, len(ids), 500):
-        conn.execute(delete(ThreadKey).where(ThreadKey.message_id.in_(ids[start : start + 500])))
+        conn.execute(delete(thread_keys).where(thread_keys.c.message_id.in_(ids[start : start + 500])))
 
 
 @dataclass
@@ -301,7 +300,7 @@ def all_folder_states(conn: Connection) -> list[FolderState]:
     counts = dict(
         ((a, f), n)
         for a, f, n in conn.execute(
-            select(Message.account, Message.folder, func.count()).group_by(Message.account, Message.folder)
+            select(_TABLE.c.account, _TABLE.c.folder, func.count()).group_by(_TABLE.c.account, _TABLE.c.folder)
         )
     )
     states = []
@@ -320,42 +319,46 @@ def all_folder_states(conn: Connection) -> list[FolderState]:
     return states
 
 
-def list_messages(
+def iter_messages(
     conn: Connection,
     *,
     account: str | None = None,
     category: str | None = None,
     since: datetime | None = None,
     limit: int | None = None,
-) -> list[Any]:
+    batch: int = 1000,
+) -> Iterator[Any]:
+    """The listed columns of the stored messages, newest first, streamed ``batch`` rows at a
+    time (a server-side cursor on PostgreSQL): listing 50k messages holds one batch, not 50k
+    rows. Iterate before the connection closes."""
     query = select(
-        Message.id,
-        Message.account,
-        Message.folder,
-        Message.direction,
-        Message.category,
-        Message.from_name,
-        Message.from_addr,
-        Message.subject,
-        Message.received_at,
-        Message.parse_note,
-    ).order_by(Message.received_at.desc(), Message.id.desc())
+        _TABLE.c.id,
+        _TABLE.c.account,
+        _TABLE.c.folder,
+        _TABLE.c.direction,
+        _TABLE.c.category,
+        _TABLE.c.from_name,
+        _TABLE.c.from_addr,
+        _TABLE.c.subject,
+        _TABLE.c.received_at,
+        _TABLE.c.parse_note,
+    ).order_by(_TABLE.c.received_at.desc(), _TABLE.c.id.desc())
     if account:
-        query = query.where(Message.account == account)
+        query = query.where(_TABLE.c.account == account)
     if category:
-        query = query.where(Message.category == category)
+        query = query.where(_TABLE.c.category == category)
     if since:
-        query = query.where(Message.received_at >= since)
+        query = query.where(_TABLE.c.received_at >= since)
     if limit:
         query = query.limit(limit)
-    return list(conn.execute(query))
+    yield from conn.execution_options(yield_per=batch).execute(query)
 
 
 def uids_by_folder(conn: Connection, account: str, folder: str, uidvalidity: int) -> dict[int, int]:
     """uid → message id for the stored messages of one folder generation."""
     rows = conn.execute(
-        select(Message.uid, Message.id).where(
-            Message.account == account, Message.folder == folder, Message.uidvalidity == uidvalidity
+        select(_TABLE.c.uid, _TABLE.c.id).where(
+            _TABLE.c.account == account, _TABLE.c.folder == folder, _TABLE.c.uidvalidity == uidvalidity
         )
     )
     return {uid: mid for uid, mid in rows if uid is not None}
@@ -369,8 +372,8 @@ def iter_chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 def stored_flags(conn: Connection, account: str, folder: str, uidvalidity: int) -> dict[int, tuple[int, str]]:
     """uid → (message id, stored flag text) for one folder generation."""
     rows = conn.execute(
-        select(Message.uid, Message.id, Message.flags).where(
-            Message.account == account, Message.folder == folder, Message.uidvalidity == uidvalidity
+        select(_TABLE.c.uid, _TABLE.c.id, _TABLE.c.flags).where(
+            _TABLE.c.account == account, _TABLE.c.folder == folder, _TABLE.c.uidvalidity == uidvalidity
         )
     )
     return {uid: (mid, flags or "") for uid, mid, flags in rows if uid is not None}

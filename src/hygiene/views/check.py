@@ -1,11 +1,11 @@
 """Pure rendering of the check list, ``show`` and the demo summary (tests assert on these
-strings). Times are shown in the configured time zone (``timezone`` in the config, else the
-machine's local zone). Text from mail goes through :func:`hygiene.safe_text.safe`."""
+strings). Times are shown in the zone the caller passes (hygiene.clock.zone: the configured one, else
+the machine's); views never read the machine's zone themselves. Text from mail goes through :func:`hygiene.safe_text.safe`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from hygiene.deadlines import CRITICAL, DUE_SOON, LATE, PENDING, CheckItem, CheckReport, Deadlines
@@ -13,14 +13,6 @@ from hygiene.safe_text import safe
 from hygiene.views.columns import mail_cell
 
 STATE_LABEL = {CRITICAL: "CRITICAL", LATE: "LATE", DUE_SOON: "due soon", PENDING: "pending"}
-
-
-def zone(name: str | None) -> tzinfo:
-    if name:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(name)
-    return datetime.now().astimezone().tzinfo or UTC
 
 
 def human_span(span: timedelta) -> str:

@@ -3,7 +3,7 @@ mail and from the server goes through :func:`hygiene.safe_text.safe`; the dicts 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,34 +17,38 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def message_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": r.id,
-            "account": r.account,
-            "folder": r.folder,
-            "direction": r.direction,
-            "category": r.category,
-            "from": r.from_addr,
-            "from_name": r.from_name,
-            "subject": r.subject,
-            "received_at": _iso(r.received_at),
-            "parse_note": r.parse_note,
-        }
-        for r in rows
-    ]
+def message_dict(r: Any) -> dict[str, Any]:
+    """One row of ``messages --json``."""
+    return {
+        "id": r.id,
+        "account": r.account,
+        "folder": r.folder,
+        "direction": r.direction,
+        "category": r.category,
+        "from": r.from_addr,
+        "from_name": r.from_name,
+        "subject": r.subject,
+        "received_at": _iso(r.received_at),
+        "parse_note": r.parse_note,
+    }
 
 
-def render_messages(rows: Sequence[Any]) -> str:
-    lines = []
-    for r in rows:
-        when = r.received_at.strftime("%Y-%m-%d %H:%M") if r.received_at else "-"
-        note = f"  [note: {safe(r.parse_note)}]" if r.parse_note else ""
-        lines.append(
-            f"{r.id:>6}  {when}  {pad(safe(r.account), 8)} {r.direction:<8} {r.category:<14} "
-            f"{mail_cell(r.from_addr, 32)}  {mail_cell(r.subject, 60, fill=False)}{note}"
-        )
-    return "\n".join(lines)
+def message_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    return [message_dict(r) for r in rows]
+
+
+def message_line(r: Any) -> str:
+    """One line of ``messages``."""
+    when = r.received_at.strftime("%Y-%m-%d %H:%M") if r.received_at else "-"
+    note = f"  [note: {safe(r.parse_note)}]" if r.parse_note else ""
+    return (
+        f"{r.id:>6}  {when}  {pad(safe(r.account), 8)} {r.direction:<8} {r.category:<14} "
+        f"{mail_cell(r.from_addr, 32)}  {mail_cell(r.subject, 60, fill=False)}{note}"
+    )
+
+
+def render_messages(rows: Iterable[Any]) -> str:
+    return "\n".join(message_line(r) for r in rows)
 
 
 def status_dict(

@@ -144,8 +144,11 @@ def _score_text(parts: ScoreParts) -> str:
 
 
 def lift_text(by: float) -> str:
-    """"3 points", "0.4 points"."""
-    return f"{by:.0f} points" if by >= 1 else f"{by:.1f} points"
+    """"3 points", "1 point", "0.4 points"."""
+    if by < 1:
+        return f"{by:.1f} points"
+    shown = f"{by:.0f}"
+    return f"{shown} point" if shown == "1" else f"{shown} points"
 
 
 def business_text(figures: Figures, label: str) -> str:
