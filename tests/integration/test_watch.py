@@ -207,3 +207,40 @@ def test_watch_survives_a_dovecot_restart(own_dovecot: Dovecot, tmp_path: Path, 
         assert watch.count("Traceback") == 0
     finally:
         watch.close()
+
+
+def test_watch_several_accounts_at_once(new_mailbox: Callable[[], Dovecot], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three accounts, one IDLE connection each, waited on together: mail to any of them is
+    stored within seconds, in any order; after every connection is cut at once, each account
+    reconnects by itself and its mail is seen again."""
+    boxes = [new_mailbox() for _ in range(3)]
+    proxy = FaultProxy(boxes[0].port)
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", boxes[0].password)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "hygiene.db"}"\n\n[watch]\ninterval = 60\n'
+        + "".join(
+            f'\n[[accounts]]\nname = "acc{n}"\nhost = "127.0.0.1"\nport = {proxy.port}\ntls = "none"\n'
+            f'username = "{box.user}"\npassword_env = "TEST_IMAP_PASSWORD"\ntimeout = 10\n'
+            for n, box in enumerate(boxes)
+        )
+    )
+    monkeypatch.setenv("HYGIENE_CONFIG", str(config))
+    watch = Watch()
+    try:
+        watch.expect("watching acc0, acc1, acc2", 30)
+        for k, n in enumerate((2, 0, 1, 1, 2)):  # the last account first, one twice in a row
+            mid = f"m{k}@amazon"
+            boxes[n].append("INBOX", eml(BUYER, boxes[n].user, f"質問 {n}", mid=mid, hours_ago=1))
+            wait_for(lambda: f"<{mid}>" in stored_ids(config), 5)  # noqa: B023 - used at once
+        assert proxy.cut_all() >= 3
+        for n in range(3):
+            watch.expect(f"acc{n}: reconnected", 15)
+        for n, box in enumerate(boxes):
+            box.append("INBOX", eml(BUYER, box.user, f"切断後 {n}", mid=f"after{n}@amazon", hours_ago=1))
+        wait_for(lambda: {f"<after{n}@amazon>" for n in range(3)} <= stored_ids(config), 5)
+        assert watch.terminate() < 2.0 and watch.proc.returncode == 0
+        assert watch.count("Traceback") == 0
+    finally:
+        watch.close()
+        proxy.close()
