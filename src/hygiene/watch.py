@@ -154,6 +154,9 @@ class Idler:
                     raise ConnectionError("the server closed the connection")
             elif responses:
                 self.instant_empty = 0
+            if any(isinstance(r, tuple) and r[:1] == (b"BYE",) for r in responses):
+                # Dovecot's IMAP processes outlive a stopped master by some 10 s, then say BYE
+                raise ConnectionError("the server said goodbye")
             if time.monotonic() - self.idle_since > self.keepalive:
                 # A silent connection (no data, no close) times out here: re-opened below.
                 _, more = self.client.idle_done()
@@ -163,6 +166,8 @@ class Idler:
         except Exception as exc:  # noqa: BLE001 - a dropped or dead connection: reconnect
             if isinstance(exc, TimeoutError):
                 self._failed(f"connection lost: no answer within {self.account.timeout:g} s")
+            elif isinstance(exc, ConnectionError) and exc.args:
+                self._failed(f"connection lost: {exc}")
             else:
                 self._failed(f"connection lost: {exc.__class__.__name__}")
             return True
