@@ -132,7 +132,7 @@ def test_watch_stores_new_mail_within_seconds_notifies_survives_cut_connections_
             wait_for(lambda: f"<{mid}>" in stored_ids(config), 5)  # noqa: B023 - used at once
         # SIGTERM: a clean exit 0, quickly
         assert watch.terminate() < 2.0 and watch.proc.returncode == 0
-        assert watch.count("stopped") == 1 and watch.count("Traceback") == 0
+        assert watch.lines.count("hygiene watch: stopped") == 1 and watch.count("Traceback") == 0
         # one notice in all: the later messages are an hour old, pending
         assert len(notes.read_text().splitlines()) == 1
         print(f"new mail stored {took:.2f} s after delivery")
