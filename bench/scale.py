@@ -117,15 +117,22 @@ def db_part(args: argparse.Namespace, work: Path) -> None:
                 continue
             t0 = time.perf_counter()
             check.fill(url, args.messages)
+            filled = time.perf_counter() - t0
             from hygiene.config import default_config
             from hygiene.store.db import open_database
             from hygiene.threads import match_replies
 
             engine = open_database(url)
+            t0 = time.perf_counter()
             with engine.begin() as conn:
-                match_replies(conn)
+                stats = match_replies(conn)
+            matched = time.perf_counter() - t0
             engine.dispose()
-            print(f"{backend}: {args.messages:,} messages filled and matched in {time.perf_counter() - t0:.0f} s")
+            print(
+                f"{backend}: {args.messages:,} messages filled in {filled:.0f} s; first reply matching (in-process) "
+                f"{matched:.1f} s: keyed {stats.keyed:,}, {stats.replied:,} replies",
+                flush=True,
+            )
             config = work / f"{backend}-big.toml"
             config.write_text(f'timezone = "Asia/Tokyo"\n[database]\nurl = "{url}"\n')
             env = {**os.environ, "HYGIENE_CONFIG": str(config), "HYGIENE_NOW": check.NOW.isoformat(), "XDG_STATE_HOME": str(work / "state")}

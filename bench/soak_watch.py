@@ -37,8 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.builders import IMAP_BUYER, NOW, eml  # noqa: E402
 from tests.dovecot import Dovecot, start_dovecot, unavailable_reason  # noqa: E402
-from tests.integration.test_poll import BUYER, NOW, eml  # noqa: E402
 from tests.servers import FaultProxy  # noqa: E402
 
 #: the watcher's own timers: a poll round (and the IDLE keepalive) every INTERVAL seconds
@@ -208,7 +208,7 @@ def main() -> int:
                 box_no = rng.randrange(len(boxes))
                 late = rng.random() < 0.5
                 mid = f"soak{n}@amazon"
-                message = eml(BUYER.replace("@", f"+{n}@"), boxes[box_no].user, f"問い合わせ {n}", mid=mid, hours_ago=30 if late else 1)
+                message = eml(IMAP_BUYER.replace("@", f"+{n}@"), boxes[box_no].user, f"問い合わせ {n}", mid=mid, hours_ago=30 if late else 1)
                 deliver(boxes[box_no], message, up)
                 delivered[f"<{mid}>"] = time.monotonic()
                 if late:

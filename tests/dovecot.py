@@ -8,6 +8,7 @@ serves one mail user whose uid (``nobody``) owns the maildir.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pwd
 import shutil
@@ -22,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.servers import free_port, wait_for_port
+
+#: user numbers on the session's shared Dovecot: each test's mailbox is its own user
+USERS = itertools.count(1)
 
 USER = "seller@example.jp"
 PASSWORD = "dovecot-test-password"

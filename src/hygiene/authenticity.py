@@ -26,10 +26,13 @@ Pure functions of plain data: the caller says which domains are Amazon's.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
 
 #: A display name that says Amazon (after NFKC: full-width letters fold to ASCII).
 _AMAZON_NAME = re.compile(r"amazon|アマゾン|ａｍａｚｏｎ|amzn", re.IGNORECASE)
@@ -193,7 +196,8 @@ def _server_verdict(
     for value in claims.auth_results:
         try:
             parsed.append(authres.AuthenticationResultsHeader.parse(f"Authentication-Results: {value}"))
-        except Exception:  # noqa: BLE001 - an unreadable header (authres raises its own types and more) is no verdict
+        except Exception as exc:  # noqa: BLE001 - an unreadable header (authres raises its own types and more) is no verdict
+            log.debug("Authentication-Results not readable (%s); no verdict from it", exc.__class__.__name__)
             continue
     if not parsed:
         return None

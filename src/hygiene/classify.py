@@ -15,7 +15,7 @@ from functools import lru_cache
 from hygiene.authenticity import MessageClaims, claims_amazon, judge
 from hygiene.config import OUTBOUND, ClassifyRule, Config
 from hygiene.domains import any_match, is_amazon_domain
-from hygiene.mail.parse import ParsedMessage
+from hygiene.message import ParsedMessage
 
 INBOUND = "inbound"
 OUTBOUND_DIRECTION = "outbound"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import cache
@@ -296,7 +296,7 @@ def _quote_start(text: str) -> int:
     """Where the quoted original starts ("On … wrote:", "2026年11月19日 … :"): nothing below it
     is this message's. A line stating a deadline that ends in a colon ("…までに以下をご提出
     ください：") announces a list; it is not a quote header."""
-    from hygiene.mail.quoting import QUOTE_HEADER
+    from hygiene.quoting import QUOTE_HEADER
 
     for m in QUOTE_HEADER.finditer(text):
         if not any(word in m.group(0) for word in ("まで", "迄", "以内")):
@@ -468,6 +468,20 @@ def compute_deadlines(
     if stated_at <= due:
         return Deadlines(stated_at, stated_at, f"stated: {label}")
     return Deadlines(due, stated_at, f"default {_hours(rule.due_hours)} ({category}), critical stated: {label}")
+
+
+def message_state(message: Any, open_state: Callable[[Any], str]) -> str:
+    """The state of a stored message (``direction``, ``needs_reply``, ``replied_at``,
+    ``dismissed_at``): the seller's own mail is ``outbound``; an inbound message dismissed
+    is ``dismissed`` even if a reply came, then ``replied``, then, if it needs a reply, its
+    deadline state (``open_state(message)``, asked only then), else ``no_reply_needed``."""
+    if message.direction != "inbound":
+        return str(message.direction)
+    if message.dismissed_at is not None:
+        return DISMISSED
+    if message.replied_at is not None:
+        return REPLIED
+    return open_state(message) if message.needs_reply else NO_REPLY_NEEDED
 
 
 def state_at(now: datetime, deadlines: Deadlines, warn_hours: float) -> str:

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from hygiene.score import WEEKS, ScoreInput, ScoreParts, lift, merged, score_of
-from hygiene.store.figures import (
+from hygiene.outcomes import (
     AFTER_CRITICAL,
     AFTER_DUE,
     LATE,
@@ -37,6 +36,7 @@ from hygiene.store.figures import (
     Period,
     ToneCell,
 )
+from hygiene.score import WEEKS, ScoreInput, ScoreParts, lift, merged, score_of
 
 if TYPE_CHECKING:
     from hygiene.config import Config

@@ -15,6 +15,7 @@ handled here:
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import time
@@ -28,6 +29,8 @@ from hygiene.paths import state_home
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+log = logging.getLogger(__name__)
 
 #: A lock held longer than this by a live owner is reported as an error, not as a busy run:
 #: a poll that takes hours is stuck, and cron must hear of it.
@@ -183,26 +186,20 @@ def poll_lock(name: str, engine: Engine | None = None) -> Iterator[None]:
         with account_lock(name):
             yield
         return
-    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from hygiene.store import advisory
 
     key = advisory_key(name)
     with engine.connect() as conn:
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
-        conn.commit()
-        if not got:
-            holder = conn.execute(
-                text("SELECT a.client_addr, a.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                     "WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = :hi AND l.objid::bigint = :lo LIMIT 1"),
-                {"hi": (key >> 32) & 0xFFFFFFFF, "lo": key & 0xFFFFFFFF},
-            ).first()
-            conn.commit()
+        if not advisory.try_lock(conn, key):
+            holder = advisory.holder(conn, key)
             where = f" (database session {holder.pid} from {holder.client_addr or 'this machine'})" if holder else ""
             raise PollBusy.of(name, where)
         try:
             yield
         finally:
             try:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                conn.commit()
-            except Exception:  # noqa: BLE001 - a broken connection released the lock already
-                pass
+                advisory.unlock(conn, key)
+            except DBAPIError as exc:  # a broken connection released the lock already
+                log.debug("poll lock of %s: unlock failed (%s); the closed session released it", name, type(exc).__name__)

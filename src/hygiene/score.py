@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hygiene.store.figures import (
+from hygiene.outcomes import (
     AFTER_CRITICAL,
     AFTER_DUE,
     WAITING_CRITICAL,

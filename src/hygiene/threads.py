@@ -27,7 +27,10 @@ keys at all.
 How it stays fast: every message is keyed once (``thread_keys`` rows: Message-IDs, case and
 order IDs and the normalised subject, each joined with the counterpart address), and matching
 only looks at what is new since the last run — new inbound messages against all outbound keys,
-and new outbound messages against the inbound messages still waiting — with indexed joins.
+and new outbound messages against the inbound messages still waiting. Its cost follows the
+messages, not the pairs of a thread: each inbound key finds its first reply with one index
+seek, however many messages share the key (one Seller Support case, one busy order), and the
+work goes in chunks, so memory stays flat.
 """
 
 from __future__ import annotations
@@ -176,17 +179,20 @@ class _Found:
     rule: str
 
 
-def _best(rows: Iterable[Any]) -> dict[int, _Found]:
-    """Per inbound message, the earliest matching outbound message (stronger rule on a tie)."""
-    best: dict[int, _Found] = {}
+def _best(rows: Iterable[Any], waiting: set[int], best: dict[int, _Found]) -> None:
+    """Per inbound message, the earliest matching outbound message (stronger rule on a tie
+    in time, then the lowest id), folded into ``best``."""
     for r in rows:
-        if r.kind == "subj" and r.out_at - r.in_at > SUBJECT_WINDOW:
+        if r.inbound_id not in waiting or (r.kind == "subj" and r.out_at - r.in_at > SUBJECT_WINDOW):
             continue
         found = _Found(r.outbound_id, r.out_at, RULE_OF_KIND[r.kind])
         current = best.get(r.inbound_id)
-        if current is None or (found.at, RULE_RANK[found.rule]) < (current.at, RULE_RANK[current.rule]):
+        if current is None or _order(found) < _order(current):
             best[r.inbound_id] = found
-    return best
+
+
+def _order(f: _Found) -> tuple[datetime, int, int]:
+    return (f.at, RULE_RANK[f.rule], f.outbound_id)
 
 
 def match_replies(
@@ -212,14 +218,19 @@ def match_replies(
     replies: list[tuple[int, int, datetime, str]] = []
     if new_in or new_out:
         waiting = store.waiting_ids(conn, account)
+        found: dict[int, _Found] = {}
+        # One candidate per inbound message and key kind, a chunk at a time: memory follows
+        # the messages waiting, never the pairs of a long thread.
         if len(waiting) <= len(new_in) + len(new_out):
             # A first run, or few messages waiting: looking at every waiting message against
             # all replies is cheaper than two passes that overlap.
-            rows = store.key_matches(conn, inbound_ids=sorted(waiting))
+            for rows in store.first_replies(conn, sorted(waiting)):
+                _best(rows, waiting, found)
         else:
-            rows = store.key_matches(conn, inbound_ids=[i for i in new_in if i in waiting])
-            rows += store.key_matches(conn, outbound_ids=new_out)
-        found = _best(r for r in rows if r.inbound_id in waiting)
+            for rows in store.first_replies(conn, [i for i in new_in if i in waiting]):
+                _best(rows, waiting, found)
+            for rows in store.replies_among(conn, new_out):
+                _best(rows, waiting, found)
         flagged_at = store.answered_flag_times(conn, list(found))
         replies = [
             (inbound_id, f.outbound_id, f.at, f.rule)

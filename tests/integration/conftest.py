@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -11,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import missing_server
-from tests.dovecot import Dovecot, start_dovecot, unavailable_reason
-
-_users = itertools.count(1)
+from tests.dovecot import USERS, Dovecot, start_dovecot, unavailable_reason
 
 
 @pytest.fixture(scope="session")
@@ -36,13 +33,13 @@ def dovecot_server() -> Iterator[Dovecot]:
 @pytest.fixture
 def mailbox(dovecot_server: Dovecot) -> Dovecot:
     """A fresh, empty mailbox (INBOX, Sent with \\Sent, Trash) on the session's Dovecot."""
-    return dovecot_server.add_user(next(_users))
+    return dovecot_server.add_user(next(USERS))
 
 
 @pytest.fixture
 def new_mailbox(dovecot_server: Dovecot) -> Callable[[], Dovecot]:
     """Makes a fresh, empty mailbox at each call (a property test wants one per example)."""
-    return lambda: dovecot_server.add_user(next(_users))
+    return lambda: dovecot_server.add_user(next(USERS))
 
 
 @pytest.fixture

@@ -8,16 +8,7 @@ from pathlib import Path
 from hygiene.config import default_config
 from hygiene.deadlines import check_report
 from hygiene.threads import mark_replied, match_replies, undo
-from tests.unit.test_threads import (
-    BUYER,
-    BUYER2,
-    NOW,
-    PERF,
-    SUPPORT,
-    Mailbox,
-    by_message_id,
-    reply_of,
-)
+from tests.builders import BUYER, BUYER2, NOW, PERF, SUPPORT, Mailbox, by_message_id, reply_of
 
 
 def test_matching_and_states_on_both_backends(database_url: str, tmp_path: Path) -> None:

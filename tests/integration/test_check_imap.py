@@ -9,50 +9,39 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
+from tests.builders import IMAP_BUYER, NOW, NOW_ENV, PERF, eml, numbered_buyer, run_check
 from tests.dovecot import Dovecot
-from tests.integration.test_poll import BUYER, NOW, PERF, eml
 
 SUPPORT = "seller-support@amazon.co.jp"
-NOW_ENV = {"HYGIENE_NOW": NOW.isoformat()}
-
-
-def buyer(n: int) -> str:
-    return f"buyer{n:04d}@marketplace.amazon.co.jp"
-
-
-def check(*args: str) -> Result:
-    from hygiene.cli import cli
-
-    return CliRunner().invoke(cli, ["check", *args], env=NOW_ENV)
 
 
 def test_check_polls_then_lists_every_state_and_rule(mailbox: Dovecot, imap_config: Path) -> None:
     imap_config.write_text('timezone = "Asia/Tokyo"\n' + imap_config.read_text())
     me = mailbox.user
     inbox = [
-        eml(buyer(1), me, "サイズについて質問", mid="pending@a", hours_ago=2),
-        eml(buyer(2), me, "色違いはありますか", mid="duesoon@a", hours_ago=20),
+        eml(numbered_buyer(1), me, "サイズについて質問", mid="pending@a", hours_ago=2),
+        eml(numbered_buyer(2), me, "色違いはありますか", mid="duesoon@a", hours_ago=20),
         eml(SUPPORT, me, "ケースID: 12345678901 のご連絡", mid="late@a", hours_ago=30),
         eml(PERF, me, "出品者パフォーマンスに関するお知らせ", mid="critical@a", hours_ago=50),
         eml(PERF, me, "重要なお知らせ", "12時間以内にご返信ください。", mid="stated-ja@a", hours_ago=10),
         eml("account-health@amazon.com", me, "Policy warning", "Please respond within 12 hours.", mid="stated-en@a", hours_ago=13),
-        eml(buyer(3), me, "届いていません", mid="rule-a@a", hours_ago=10),
-        eml(buyer(4), me, "注文 503-1234567-7654321 について", mid="rule-b@a", hours_ago=10),
-        eml(buyer(5), me, "Question about size", mid="rule-c@a", hours_ago=10),
-        eml(buyer(6), me, "返品したい", mid="flag@a", hours_ago=30),
-        eml(buyer(7), me, "配送先の変更", mid="manual@a", hours_ago=40),
+        eml(numbered_buyer(3), me, "届いていません", mid="rule-a@a", hours_ago=10),
+        eml(numbered_buyer(4), me, "注文 503-1234567-7654321 について", mid="rule-b@a", hours_ago=10),
+        eml(numbered_buyer(5), me, "Question about size", mid="rule-c@a", hours_ago=10),
+        eml(numbered_buyer(6), me, "返品したい", mid="flag@a", hours_ago=30),
+        eml(numbered_buyer(7), me, "配送先の変更", mid="manual@a", hours_ago=40),
         eml("no-reply@amazon.co.jp", me, "ご注文の商品を発送しました", mid="notice@a", hours_ago=60),
     ]
     for data in inbox:
         mailbox.append("INBOX", data)
     sent = [
-        eml(me, buyer(3), "Re: 届いていません", "確認いたします。", mid="r-a@shop", hours_ago=9, extra="In-Reply-To: <rule-a@a>\r\n"),
-        eml(me, buyer(4), "発送のご連絡", "ご注文 503-1234567-7654321 は本日発送しました。", mid="r-b@shop", hours_ago=8),
-        eml(me, buyer(5), "RE:  Question about　size", "We have it in M and L.", mid="r-c@shop", hours_ago=9),
+        eml(me, numbered_buyer(3), "Re: 届いていません", "確認いたします。", mid="r-a@shop", hours_ago=9, extra="In-Reply-To: <rule-a@a>\r\n"),
+        eml(me, numbered_buyer(4), "発送のご連絡", "ご注文 503-1234567-7654321 は本日発送しました。", mid="r-b@shop", hours_ago=8),
+        eml(me, numbered_buyer(5), "RE:  Question about　size", "We have it in M and L.", mid="r-c@shop", hours_ago=9),
         # A vacation responder is not a reply (Amazon does not count it either).
-        eml(me, buyer(2), "自動返信: 色違いはありますか", "不在です。", mid="auto@shop", hours_ago=19, extra="Auto-Submitted: auto-replied\r\n"),
+        eml(me, numbered_buyer(2), "自動返信: 色違いはありますか", "不在です。", mid="auto@shop", hours_ago=19, extra="Auto-Submitted: auto-replied\r\n"),
     ]
     for data in sent:
         mailbox.append("Sent", data, flags=["\\Seen"])
@@ -61,7 +50,7 @@ def test_check_polls_then_lists_every_state_and_rule(mailbox: Dovecot, imap_conf
     mailbox.set_flags("INBOX", [flagged_uid], ["\\Answered"])
     before = mailbox.flags("INBOX")
 
-    result = check("--json")
+    result = run_check("--json")
     assert result.exit_code == 4, result.output + result.stderr
     assert mailbox.flags("INBOX") == before  # check's poll changed nothing on the server
     data = json.loads(result.stdout)
@@ -103,40 +92,40 @@ def test_check_polls_then_lists_every_state_and_rule(mailbox: Dovecot, imap_conf
 
     marked = CliRunner().invoke(cli, ["replied", str(manual_id), "--at", "2026-11-19T10:00:00+09:00"], env=NOW_ENV)
     assert marked.exit_code == 0, marked.output + marked.stderr
-    again = check("--json", "--no-poll")
+    again = run_check("--json", "--no-poll")
     assert "配送先の変更" not in {i["subject"] for i in json.loads(again.stdout)["items"]}
     assert again.exit_code == 4 and json.loads(again.stdout)["counts"]["late"] == 1
 
     # Human output: most urgent first, one line per message.
-    text = check("--no-poll").stdout
+    text = run_check("--no-poll").stdout
     assert text.startswith("2026-11-20 09:00 JST: 6 messages await a reply (2 critical, 1 late, 2 due soon, 1 pending)")
     text = text.split("\n\n", 1)[1]
     assert text.index("CRITICAL") < text.index("LATE") < text.index("due soon") < text.index("pending")
 
 
 def test_quiet_day_prints_nothing_and_exits_0(mailbox: Dovecot, imap_config: Path) -> None:
-    mailbox.append("INBOX", eml(BUYER, mailbox.user, "在庫はありますか", mid="q@a", hours_ago=3))
+    mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, "在庫はありますか", mid="q@a", hours_ago=3))
     mailbox.append("INBOX", eml("no-reply@amazon.co.jp", mailbox.user, "発送のお知らせ", mid="n@a", hours_ago=50))
-    mailbox.append("Sent", eml(mailbox.user, BUYER, "Re: 在庫はありますか", "ございます。", mid="r0@shop", hours_ago=2, extra="In-Reply-To: <q@a>\r\n"))
+    mailbox.append("Sent", eml(mailbox.user, IMAP_BUYER, "Re: 在庫はありますか", "ございます。", mid="r0@shop", hours_ago=2, extra="In-Reply-To: <q@a>\r\n"))
     mailbox.append("INBOX", eml(PERF, mailbox.user, "ご確認のお願い", mid="p@a", hours_ago=30))
     mailbox.append(
         "Sent",
         eml(mailbox.user, PERF, "Re: ご確認のお願い", "承知いたしました。", mid="r@shop", hours_ago=29, extra="References: <p@a>\r\n"),
     )
-    result = check()
+    result = run_check()
     assert result.exit_code == 0
     assert result.stdout == "" and result.stderr == ""
 
 
 def test_a_failed_poll_is_reported_and_check_goes_on(mailbox: Dovecot, imap_config: Path) -> None:
     mailbox.append("INBOX", eml(PERF, mailbox.user, "至急ご確認ください", mid="late@a", hours_ago=30))
-    assert check("--json").exit_code == 3  # polled and found late
+    assert run_check("--json").exit_code == 3  # polled and found late
     import re
 
     from tests.servers import free_port
 
     imap_config.write_text(re.sub(r"port = \d+", f"port = {free_port()}", imap_config.read_text()))
-    result = check()
+    result = run_check()
     assert result.exit_code == 3  # still late, from what the database holds
     assert "poll jp: jp: cannot connect" in result.stderr and "checking what the database has" in result.stderr
     assert "至急ご確認ください" in result.stdout
@@ -153,10 +142,10 @@ def test_stated_deadlines_to_the_minute_and_only_when_asked(mailbox: Dovecot, im
         eml(PERF, me, "出品停止の予告", "2026年11月20日（金）14:30までに、改善計画書をご提出ください。", mid="d1@a", hours_ago=10),
         eml("account-health@amazon.com", me, "Policy warning", "Please submit your appeal by November 19, 2026 5:00 PM PST.", mid="d2@a", hours_ago=5),
         eml(SUPPORT, me, "ケースID: 12345678901 請求書", "Please provide the invoice no later than 5:00 p.m. (JST) on Nov 25.", mid="d3@a", hours_ago=2),
-        eml(buyer(11), me, "再送のお願い", "2026/11/21 10:00迄にご返信ください。", mid="d4@a", hours_ago=20),
+        eml(numbered_buyer(11), me, "再送のお願い", "2026/11/21 10:00迄にご返信ください。", mid="d4@a", hours_ago=20),
         # none of these asks the seller to act by the time it names
-        eml(buyer(12), me, "まだ届きません", "商品ページに2時間以内に発送と書いてありましたが、まだ届いていません。\nご確認ください。", mid="n1@a", hours_ago=3),
-        eml(buyer(13), me, "Where is my order", "You said ships within 2 hours, but nothing has arrived. Please reply.", mid="n2@a", hours_ago=3),
+        eml(numbered_buyer(12), me, "まだ届きません", "商品ページに2時間以内に発送と書いてありましたが、まだ届いていません。\nご確認ください。", mid="n1@a", hours_ago=3),
+        eml(numbered_buyer(13), me, "Where is my order", "You said ships within 2 hours, but nothing has arrived. Please reply.", mid="n2@a", hours_ago=3),
         eml(SUPPORT, me, "ケースID: 22345678901 受付", "通常2時間以内にご連絡いたします。\nWe will respond within 2 hours.", mid="n3@a", hours_ago=3),
         eml(
             support_en, me, "Case ID: 32345678901 follow-up",
@@ -174,7 +163,7 @@ def test_stated_deadlines_to_the_minute_and_only_when_asked(mailbox: Dovecot, im
     for data in inbox:
         mailbox.append("INBOX", data)
 
-    result = check("--json")
+    result = run_check("--json")
     assert result.exit_code == 0, result.output + result.stderr
     got = {i["subject"]: (i["due_at"], i["critical_at"], i["deadline_source"], i["state"]) for i in json.loads(result.stdout)["items"]}
     assert got == {
@@ -214,16 +203,16 @@ def test_forwards_template_auto_replies_and_mail_to_seller_support_are_no_replie
     answers Seller Support, not the buyer."""
     from datetime import datetime, timedelta
 
-    from tests.integration.test_poll import NOW
+    from tests.builders import NOW
 
     me = mailbox.user
     order = "503-7654321-1234567"
     for data in (
-        eml(buyer(21), me, "商品の在庫について", mid="fwd-ja@a", hours_ago=10),
-        eml(buyer(22), me, "Where is my order?", mid="fwd-en@a", hours_ago=20),
-        eml(buyer(23), me, "返品について", mid="tpl-ja@a", hours_ago=30),
-        eml(buyer(24), me, "Item arrived damaged", mid="tpl-en@a", hours_ago=30),
-        eml(buyer(25), me, f"注文 {order} について", f"注文 {order} が届きません。", mid="ss-buyer@a", hours_ago=20),
+        eml(numbered_buyer(21), me, "商品の在庫について", mid="fwd-ja@a", hours_ago=10),
+        eml(numbered_buyer(22), me, "Where is my order?", mid="fwd-en@a", hours_ago=20),
+        eml(numbered_buyer(23), me, "返品について", mid="tpl-ja@a", hours_ago=30),
+        eml(numbered_buyer(24), me, "Item arrived damaged", mid="tpl-en@a", hours_ago=30),
+        eml(numbered_buyer(25), me, f"注文 {order} について", f"注文 {order} が届きません。", mid="ss-buyer@a", hours_ago=20),
         eml(SUPPORT, me, "ケースID: 22222222222 のご連絡", f"ケースID: 22222222222\n注文 {order} について確認しています。", mid="ss-case@a", hours_ago=20),
     ):
         mailbox.append("INBOX", data)
@@ -231,18 +220,18 @@ def test_forwards_template_auto_replies_and_mail_to_seller_support_are_no_replie
     for data in (
         # forwarded to Seller Support, and "forwarded" to the buyer: the thread headers kept
         eml(me, SUPPORT, "Fwd: 商品の在庫について", "在庫の確認をお願いします。", mid="f1@shop", hours_ago=9, extra=thread("fwd-ja@a")),
-        eml(me, buyer(22), "FW: Where is my order?", "See below.", mid="f2@shop", hours_ago=19, extra=thread("fwd-en@a")),
+        eml(me, numbered_buyer(22), "FW: Where is my order?", "See below.", mid="f2@shop", hours_ago=19, extra=thread("fwd-en@a")),
         # the shop's templates, no Auto-Submitted header; a real reply follows the Japanese one
-        eml(me, buyer(23), "【自動返信】お問い合わせありがとうございます", "山田様\n本メールは自動送信です。", mid="t1@shop", hours_ago=29.99, extra=thread("tpl-ja@a")),
-        eml(me, buyer(23), "Re: 返品について", "ご返品を承りました。", mid="r1@shop", hours_ago=5, extra=thread("tpl-ja@a")),
-        eml(me, buyer(24), "(Auto Reply) Thank you for contacting us", "This is an automatic reply.", mid="t2@shop", hours_ago=29.99, extra=thread("tpl-en@a")),
+        eml(me, numbered_buyer(23), "【自動返信】お問い合わせありがとうございます", "山田様\n本メールは自動送信です。", mid="t1@shop", hours_ago=29.99, extra=thread("tpl-ja@a")),
+        eml(me, numbered_buyer(23), "Re: 返品について", "ご返品を承りました。", mid="r1@shop", hours_ago=5, extra=thread("tpl-ja@a")),
+        eml(me, numbered_buyer(24), "(Auto Reply) Thank you for contacting us", "This is an automatic reply.", mid="t2@shop", hours_ago=29.99, extra=thread("tpl-en@a")),
         # written from both messages, sent to Seller Support only
         eml(me, SUPPORT, "Re: ケースID: 22222222222 のご連絡", f"注文番号 {order} の件、ケースID 22222222222", mid="s1@shop", hours_ago=18,
             extra="In-Reply-To: <ss-case@a>\r\nReferences: <ss-buyer@a> <ss-case@a>\r\n"),
     ):
         mailbox.append("Sent", data, flags=["\\Seen"])
 
-    result = check("--json")
+    result = run_check("--json")
     assert result.exit_code == 3, result.output + result.stderr
     items = {i["subject"]: i for i in json.loads(result.stdout)["items"]}
 
@@ -302,7 +291,7 @@ def test_claims_and_look_alike_domains_through_poll(mailbox: Dovecot, imap_confi
         eml("no-reply@amazon.co.jp", me, "チャージバック請求のお知らせ",
             "チャージバックの請求がありました。2026年11月21日 18:00までにセラーセントラルでご回答ください。", mid="c3@a", hours_ago=5),
         eml("atoz-guarantee-no-reply@amazon.com", me, "A-to-z Guarantee claim decision", "The claim was granted.", mid="c4@a", hours_ago=5),
-        eml(buyer(21), me, "届きません", mid="b1@a", hours_ago=1),
+        eml(numbered_buyer(21), me, "届きません", mid="b1@a", hours_ago=1),
         # look-alikes: never Amazon's
         eml("seller-performance@amazon.co.jp.login-check.example", me, "アカウント停止のお知らせ",
             "24時間以内にご対応ください。", mid="x1@a", hours_ago=3),
@@ -321,7 +310,7 @@ def test_claims_and_look_alike_domains_through_poll(mailbox: Dovecot, imap_confi
     (folder,) = [f for f in json.loads(polled.stdout)["accounts"][0]["folders"] if f["name"] == "INBOX"]
     assert (folder["new"], folder["skipped"]) == (11, 0)
 
-    result = check("--json")
+    result = run_check("--json")
     assert result.exit_code == 4, result.output + result.stderr
     items = json.loads(result.stdout)["items"]
     got = {i["subject"][:12]: (i["category"], i["state"], i["due_at"], i["critical_at"], i["deadline_source"]) for i in items}
@@ -344,7 +333,7 @@ def test_claims_and_look_alike_domains_through_poll(mailbox: Dovecot, imap_confi
         ("atoz-guarantee-no-reply@amazon.com", "claim"),
         ("atoz-guarantee-no-reply@amazon.com", "notification"),  # the decision is news
         ("no-reply@amazon.co.jp", "claim"),
-        (buyer(21), "buyer"),
+        (numbered_buyer(21), "buyer"),
         ("no-reply@amazon.com.br", "notification"),
         ("shipment-tracking@email.amazon.co.uk", "notification"),
         ("no-reply@sellercentral.amazon.com.be", "notification"),
@@ -357,6 +346,6 @@ def test_claims_and_look_alike_domains_through_poll(mailbox: Dovecot, imap_confi
     claim_id = next(i["id"] for i in items if i["subject"].startswith("A-to-z"))
     marked = CliRunner().invoke(cli, ["replied", str(claim_id), "--at", "2026-11-19T12:00:00Z"], env=NOW_ENV)
     assert marked.exit_code == 0, marked.output + marked.stderr
-    again = check("--json", "--no-poll")
+    again = run_check("--json", "--no-poll")
     assert again.exit_code == 0, again.output + again.stderr
     assert claim_id not in {i["id"] for i in json.loads(again.stdout)["items"]}

@@ -12,10 +12,9 @@ from click.testing import CliRunner
 from hygiene.cli import cli
 from hygiene.config import default_config
 from hygiene.mail.ingest import received_at
-from hygiene.mail.parse import ParsedMessage
+from hygiene.message import ParsedMessage
+from tests.builders import NOW, eml, numbered_buyer, run_check
 from tests.dovecot import Dovecot
-from tests.integration.test_check_imap import buyer, check
-from tests.integration.test_poll import NOW, eml
 
 
 def test_received_at_rules() -> None:
@@ -36,11 +35,11 @@ def test_a_date_ahead_of_arrival_starts_the_clock_at_arrival(mailbox: Dovecot, i
     arrived = NOW - timedelta(hours=30)  # late by now if the clock starts at arrival
     me = mailbox.user
     # The sender's clock runs 10 h fast: by the Date header the messages look 20 h old (due soon)
-    mailbox.append("INBOX", eml(buyer(31), me, "商品が届きません", mid="fast-ja@a", hours_ago=20), internal_date=arrived)
-    mailbox.append("INBOX", eml(buyer(32), me, "Where is my order?", "Please reply.", mid="fast-en@a", hours_ago=20), internal_date=arrived)
+    mailbox.append("INBOX", eml(numbered_buyer(31), me, "商品が届きません", mid="fast-ja@a", hours_ago=20), internal_date=arrived)
+    mailbox.append("INBOX", eml(numbered_buyer(32), me, "Where is my order?", "Please reply.", mid="fast-en@a", hours_ago=20), internal_date=arrived)
     # within 15 minutes: the Date header stands
-    mailbox.append("INBOX", eml(buyer(33), me, "色違いはありますか", mid="ok@a", hours_ago=2), internal_date=NOW - timedelta(hours=2, minutes=10))
-    result = check("--json")
+    mailbox.append("INBOX", eml(numbered_buyer(33), me, "色違いはありますか", mid="ok@a", hours_ago=2), internal_date=NOW - timedelta(hours=2, minutes=10))
+    result = run_check("--json")
     assert result.exit_code == 3, result.output
     items = {i["subject"]: i for i in json.loads(result.stdout)["items"]}
     for subject in ("商品が届きません", "Where is my order?"):

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from hygiene.cli import cli
+from tests.builders import IMAP_BUYER, eml
 from tests.conftest import missing_server
-from tests.integration.test_poll import BUYER, eml
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def remount(mount: Path, options: str) -> None:
 def write_mail(folder: Path, n: int) -> None:
     folder.mkdir()
     for i in range(n):
-        (folder / f"{i}.eml").write_bytes(eml(BUYER, "shop@example.jp", f"質問 {i}", "本文です。" * 600, mid=f"d{i}@amazon"))
+        (folder / f"{i}.eml").write_bytes(eml(IMAP_BUYER, "shop@example.jp", f"質問 {i}", "本文です。" * 600, mid=f"d{i}@amazon"))
 
 
 def test_a_full_disk_is_one_line_and_the_database_stays_consistent(tmpfs: Path, tmp_path: Path) -> None:

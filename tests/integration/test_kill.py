@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from hygiene.locks import PollBusy, account_lock, lock_path
+from tests.builders import IMAP_BUYER, db_url, eml, run_poll, stored
 from tests.dovecot import Dovecot
-from tests.integration.test_poll import BUYER, db_url, eml, run_poll, stored
 from tests.procs import holding
 
 MESSAGES = 3000
@@ -57,7 +57,7 @@ def _count(path: str) -> int:
 def _fill(mailbox: Dovecot, imap_config: Path) -> None:
     imap_config.write_text(imap_config.read_text() + "\n[poll]\nbatch_size = 100\n")
     mailbox.write_maildir(
-        "INBOX", (eml(BUYER, mailbox.user, f"注文 {i}", "本文" * 200, mid=f"k{i}@amazon") for i in range(MESSAGES))
+        "INBOX", (eml(IMAP_BUYER, mailbox.user, f"注文 {i}", "本文" * 200, mid=f"k{i}@amazon") for i in range(MESSAGES))
     )
 
 
@@ -137,7 +137,7 @@ def test_a_stale_lock_whose_owner_is_gone_is_taken_over(mailbox: Dovecot, imap_c
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     with _lock_holder("jp", f"{dead.pid} 1\n"):
-        mailbox.append("INBOX", eml(BUYER, mailbox.user, "届きません", mid="s1@amazon"))
+        mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, "届きません", mid="s1@amazon"))
         result = run_poll(imap_config, match=False)
         assert result.folders[0].new == 1
         # and the new lock is really held while a poll runs

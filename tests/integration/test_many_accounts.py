@@ -23,8 +23,8 @@ from hygiene.cli import cli
 from hygiene.locks import PollBusy, advisory_key, poll_lock
 from hygiene.store.db import open_database
 from hygiene.store.models import Message
+from tests.builders import IMAP_BUYER, NOW, eml
 from tests.dovecot import Dovecot
-from tests.integration.test_poll import BUYER, NOW, eml
 
 ACCOUNTS = 4
 
@@ -32,13 +32,13 @@ ACCOUNTS = 4
 def many_accounts(
     dovecot_server: Dovecot, tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch, per_account: int, count: int = ACCOUNTS
 ) -> tuple[Path, list[Dovecot]]:
-    from tests.integration.conftest import _users
+    from tests.dovecot import USERS
 
-    boxes = [dovecot_server.add_user(next(_users)) for _ in range(count)]
+    boxes = [dovecot_server.add_user(next(USERS)) for _ in range(count)]
     monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot_server.password)
     blocks = [f'[database]\nurl = "{url}"\n']
     for n, box in enumerate(boxes):
-        box.write_maildir("INBOX", (eml(BUYER, box.user, f"注文 {n}-{i}", mid=f"a{n}-{i}@amazon") for i in range(per_account)))
+        box.write_maildir("INBOX", (eml(IMAP_BUYER, box.user, f"注文 {n}-{i}", mid=f"a{n}-{i}@amazon") for i in range(per_account)))
         blocks.append(
             f'[[accounts]]\nname = "acc{n}"\nhost = "127.0.0.1"\nport = {box.port}\ntls = "none"\n'
             f'username = "{box.user}"\npassword_env = "TEST_IMAP_PASSWORD"\ntimeout = 20\n'
@@ -203,14 +203,14 @@ def test_two_pollers_on_one_postgresql_sync_every_account_once(
     assert counts(url) == dict.fromkeys(names, (FIRST, FIRST))
     # 2. new mail and changed flags everywhere, both again: no update lost between them
     for n, box in enumerate(boxes):
-        box.append_many("INBOX", [(eml(BUYER, box.user, f"追加 {n}-{i}", mid=f"b{n}-{i}@amazon"), (), None) for i in range(MORE)])
+        box.append_many("INBOX", [(eml(IMAP_BUYER, box.user, f"追加 {n}-{i}", mid=f"b{n}-{i}@amazon"), (), None) for i in range(MORE)])
         box.set_flags("INBOX", range(1, n + 2), ["\\Answered"])  # n + 1 answered in acc<n>
     second = both()
     assert new_counts(second) == dict.fromkeys(names, MORE)
     assert db_state(url) == server_state(boxes) == {name: (FIRST + MORE, n + 1) for n, name in enumerate(names)}
     # 3. more mail; both start, and poller-a is killed while it holds an account
     for n, box in enumerate(boxes):
-        box.write_maildir("INBOX", (eml(BUYER, box.user, f"最後 {n}-{i}", mid=f"c{n}-{i}@amazon") for i in range(LAST)))
+        box.write_maildir("INBOX", (eml(IMAP_BUYER, box.user, f"最後 {n}-{i}", mid=f"c{n}-{i}@amazon") for i in range(LAST)))
     victim, survivor = poll_proc(env, "poller-a", "--full"), poll_proc(env, "poller-b")
     try:
         await_condition(lambda: "poller-a" in lock_holders(url), 60, "poller-a syncing an account")

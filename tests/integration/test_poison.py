@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from hygiene.cli import cli
 from hygiene.config import load_config
 from hygiene.errors import MailSourceError
-from hygiene.mail import imap
+from hygiene.mail import imap, sync
 from hygiene.store.db import open_database
 from hygiene.store.messages import folder_state, store_batch
 from hygiene.store.models import Message
+from tests.builders import IMAP_BUYER, NOW, db_url, eml, run_poll, stored
 from tests.dovecot import Dovecot
-from tests.integration.test_poll import BUYER, NOW, db_url, eml, run_poll, stored
 
 #: 8-bit bytes (UTF-8 and not) in Message-ID, References and In-Reply-To, a NUL in a header
 #: and in the body: what made the store raise on SQLite and PostgreSQL.
@@ -40,7 +40,7 @@ POISON = (
 
 
 def good(i: int) -> bytes:
-    return eml(BUYER, "seller@example.jp", f"注文 {i} について", f"本文 {i}", mid=f"g{i}@amazon", hours_ago=2)
+    return eml(IMAP_BUYER, "seller@example.jp", f"注文 {i} について", f"本文 {i}", mid=f"g{i}@amazon", hours_ago=2)
 
 
 def with_batch_size(config_path: Path, size: int) -> None:
@@ -123,7 +123,7 @@ def test_a_failed_batch_stops_the_folder_progress_there(mailbox: Dovecot, imap_c
     with_batch_size(imap_config, 100)
     mailbox.write_maildir("INBOX", [good(i) for i in range(750)])
     calls = {"n": 0}
-    real = imap.store_batch
+    real = sync.store_batch
 
     def failing_third(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
@@ -131,7 +131,7 @@ def test_a_failed_batch_stops_the_folder_progress_there(mailbox: Dovecot, imap_c
             raise RuntimeError("simulated failure while storing the third batch")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(imap, "store_batch", failing_third)
+    monkeypatch.setattr(sync, "store_batch", failing_third)
     with pytest.raises(imap.SyncError, match="sync failed: RuntimeError"):
         run_poll(imap_config, match=False)
     url = db_url(imap_config)
@@ -142,7 +142,7 @@ def test_a_failed_batch_stops_the_folder_progress_there(mailbox: Dovecot, imap_c
     engine.dispose()
     assert state is not None and state.highest_uid == 200 and count == 200
     assert state.last_error and "simulated failure" in state.last_error
-    monkeypatch.setattr(imap, "store_batch", real)
+    monkeypatch.setattr(sync, "store_batch", real)
     again = run_poll(imap_config, match=False, now=NOW + timedelta(minutes=5))
     assert again.folders[0].new == 550
     rows = stored(url)
@@ -156,14 +156,14 @@ def test_one_failing_account_never_stops_the_next(mailbox: Dovecot, imap_config:
     second = text[text.index("[[accounts]]"):].replace('name = "jp"', 'name = "us"')
     imap_config.write_text(text + "\n" + second)
     mailbox.append("INBOX", good(1))
-    real = imap._sync_folder
+    real = imap.sync_folder
 
-    def broken_for_jp(client: Any, engine: Any, config: Any, account: Any, *args: Any, **kwargs: Any) -> Any:
-        if account.name == "jp":
+    def broken_for_jp(source: Any, folder: Any, run: Any) -> Any:
+        if run.account == "jp":
             raise KeyError("a bug")
-        return real(client, engine, config, account, *args, **kwargs)
+        return real(source, folder, run)
 
-    monkeypatch.setattr(imap, "_sync_folder", broken_for_jp)
+    monkeypatch.setattr(imap, "sync_folder", broken_for_jp)
     result = CliRunner().invoke(cli, ["poll"], env={"HYGIENE_NOW": NOW.isoformat()})
     assert result.exit_code == 1
     assert "jp: INBOX: sync failed: KeyError" in result.stderr
@@ -182,7 +182,7 @@ def test_a_row_the_database_refuses_is_salvaged_and_the_batch_stored(database_ur
         base: dict[str, Any] = {
             "account": "a", "folder": "INBOX", "uidvalidity": 1, "uid": int(fp, 16) % 1000,
             "fingerprint": fp, "source": "imap", "message_id": f"<{fp}@x>", "in_reply_to": None,
-            "references": None, "from_name": None, "from_addr": BUYER, "to_addrs": None,
+            "references": None, "from_name": None, "from_addr": IMAP_BUYER, "to_addrs": None,
             "cc_addrs": None, "subject": "s", "date_header": None, "internal_date": None,
             "received_at": now, "flags": "", "seen": False, "answered": False,
             "answered_seen_at": None, "direction": "inbound", "category": "buyer",

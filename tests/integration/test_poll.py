@@ -2,60 +2,27 @@
 
 from __future__ import annotations
 
-import email.header
-import email.utils
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
 
 from hygiene.cli import cli
-from hygiene.config import load_config
 from hygiene.errors import MailSourceError
-from hygiene.mail.imap import PollBusy, account_lock, poll_account
+from hygiene.mail.imap import PollBusy, account_lock
 from hygiene.store.db import open_database
 from hygiene.store.messages import folder_state
-from hygiene.store.models import Message
+from tests.builders import IMAP_BUYER, NOW, PERF, db_url, eml, run_poll, stored
 from tests.dovecot import Dovecot
 from tests.servers import CuttingProxy
-
-NOW = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
-BUYER = "k4m2x9q1@marketplace.amazon.co.jp"
-PERF = "seller-performance@amazon.co.jp"
-
-
-def eml(
-    sender: str,
-    to: str,
-    subject: str,
-    body: str = "本文です。",
-    *,
-    mid: str,
-    hours_ago: float = 5,
-    charset: str = "utf-8",
-    extra: str = "",
-    content_type: str = "text/plain",
-) -> bytes:
-    date = email.utils.format_datetime(NOW - timedelta(hours=hours_ago))
-    subject_header = email.header.Header(subject, charset).encode()
-    head = (
-        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject_header}\r\nDate: {date}\r\n"
-        f"Message-ID: <{mid}>\r\n{extra}MIME-Version: 1.0\r\n"
-        f"Content-Type: {content_type}; charset={charset}\r\n"
-    )
-    if charset.lower() == "iso-2022-jp":
-        return (head + "Content-Transfer-Encoding: 7bit\r\n\r\n").encode() + body.encode("iso-2022-jp") + b"\r\n"
-    return (head + "Content-Transfer-Encoding: 8bit\r\n\r\n").encode() + body.encode(charset) + b"\r\n"
 
 
 def seed(box: Dovecot) -> None:
     """A small seller mailbox: two Amazon messages, a newsletter, a reply in Sent."""
-    box.append("INBOX", eml(BUYER, box.user, "商品が届きません", mid="q1@amazon", hours_ago=30))
+    box.append("INBOX", eml(IMAP_BUYER, box.user, "商品が届きません", mid="q1@amazon", hours_ago=30))
     box.append(
         "INBOX",
         eml(PERF, box.user, "【重要】アカウント健全性について", mid="p1@amazon", hours_ago=10),
@@ -64,32 +31,9 @@ def seed(box: Dovecot) -> None:
     box.append("INBOX", eml("news@shop.example.com", box.user, "今週のセール", mid="n1@shop"))
     box.append(
         "Sent",
-        eml(box.user, BUYER, "Re: 商品が届きません", "ご連絡ありがとうございます。", mid="r1@shop", hours_ago=28, extra="In-Reply-To: <q1@amazon>\r\n"),
+        eml(box.user, IMAP_BUYER, "Re: 商品が届きません", "ご連絡ありがとうございます。", mid="r1@shop", hours_ago=28, extra="In-Reply-To: <q1@amazon>\r\n"),
         flags=["\\Seen"],
     )
-
-
-def stored(url: str) -> list[Any]:
-    engine = open_database(url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(select(Message).order_by(Message.folder, Message.uid)))
-    finally:
-        engine.dispose()
-
-
-def run_poll(config_path: Path, now: datetime = NOW, **kwargs: Any) -> Any:
-    config = load_config(config_path, required=True)
-    engine = open_database(config.database.url)
-    try:
-        kwargs.setdefault("match", True)
-        return poll_account(engine, config, config.accounts[0], now=now, **kwargs)
-    finally:
-        engine.dispose()
-
-
-def db_url(config_path: Path) -> str:
-    return load_config(config_path, required=True).database.url
 
 
 def test_poll_keeps_amazon_mail_and_replies_and_changes_nothing_on_the_server(mailbox: Dovecot, imap_config: Path) -> None:
@@ -135,7 +79,7 @@ def test_a_second_poll_fetches_no_bodies(mailbox: Dovecot, imap_config: Path) ->
 def test_new_mail_and_a_later_answered_flag_are_picked_up(mailbox: Dovecot, imap_config: Path) -> None:
     seed(mailbox)
     run_poll(imap_config)
-    mailbox.append("INBOX", eml(BUYER, mailbox.user, "返品について", mid="q2@amazon", hours_ago=2))
+    mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, "返品について", mid="q2@amazon", hours_ago=2))
     # The seller answers p1 from another mail program: the server sets \Answered.
     uid_p1 = next(uid for uid, flags in mailbox.flags("INBOX").items() if b"\\Seen" in flags)
     mailbox.set_flags("INBOX", [uid_p1], ["\\Answered"])
@@ -157,7 +101,7 @@ def test_uidvalidity_change_rescans_without_duplicates(mailbox: Dovecot, imap_co
     mailbox.recreate("Sent")  # e.g. the provider migrated the mailbox
     mailbox.append(
         "Sent",
-        eml(mailbox.user, BUYER, "Re: 商品が届きません", "ご連絡ありがとうございます。", mid="r1@shop", hours_ago=28, extra="In-Reply-To: <q1@amazon>\r\n"),
+        eml(mailbox.user, IMAP_BUYER, "Re: 商品が届きません", "ご連絡ありがとうございます。", mid="r1@shop", hours_ago=28, extra="In-Reply-To: <q1@amazon>\r\n"),
         flags=["\\Seen"],
     )
     mailbox.append("Sent", eml(mailbox.user, PERF, "改善計画のご提出", mid="r2@shop", hours_ago=1))
@@ -173,7 +117,7 @@ def test_uidvalidity_change_rescans_without_duplicates(mailbox: Dovecot, imap_co
 
 def test_a_run_cut_off_mid_way_resumes_without_gaps_or_duplicates(mailbox: Dovecot, imap_config: Path) -> None:
     for i in range(7):
-        mailbox.append("INBOX", eml(BUYER, mailbox.user, f"注文 {i}", mid=f"m{i}@amazon", hours_ago=10 - i))
+        mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, f"注文 {i}", mid=f"m{i}@amazon", hours_ago=10 - i))
     # The network goes away when the third batch's headers are asked for (batches of 2).
     proxy = CuttingProxy(mailbox.port, marker=b"HEADER.FIELDS", nth=3)
     direct = imap_config.read_text()
@@ -262,8 +206,8 @@ def test_japanese_encodings_survive_the_trip_through_imap(mailbox: Dovecot, imap
         body = f"{subject}について、72時間以内にご対応ください。"
         mailbox.append("INBOX", eml(PERF, mailbox.user, subject, body, mid=f"e{i}@amazon", charset=charset))
     html = "<html><body><p>ご注文ありがとうございます。</p><p>出荷しました。</p></body></html>"
-    mailbox.append("INBOX", eml(BUYER, mailbox.user, "HTMLのみ", html, mid="h@amazon", content_type="text/html"))
-    raw_utf8 = f"From: {BUYER}\r\nTo: {mailbox.user}\r\nSubject: 生の8ビット件名\r\nMessage-ID: <raw@amazon>\r\n\r\n本文\r\n"
+    mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, "HTMLのみ", html, mid="h@amazon", content_type="text/html"))
+    raw_utf8 = f"From: {IMAP_BUYER}\r\nTo: {mailbox.user}\r\nSubject: 生の8ビット件名\r\nMessage-ID: <raw@amazon>\r\n\r\n本文\r\n"
     mailbox.append("INBOX", raw_utf8.encode("utf-8"))  # unencoded UTF-8 header, no Date: INTERNALDATE used
     run_poll(imap_config)
     rows = {r.message_id: r for r in stored(db_url(imap_config))}
@@ -349,7 +293,7 @@ def test_prefilter_fetches_bodies_of_unwanted_mail_only_when_it_is_rare(
     header round trip is skipped and the few other bodies are fetched, parsed and dropped.
     Either way exactly the Amazon mail is stored."""
     imap_config.write_text(imap_config.read_text() + "\n[poll]\nbatch_size = 50\n")
-    messages = [(eml(BUYER, mailbox.user, f"注文 {i}", mid=f"a{i}@amazon"), (), None) for i in range(amazon)]
+    messages = [(eml(IMAP_BUYER, mailbox.user, f"注文 {i}", mid=f"a{i}@amazon"), (), None) for i in range(amazon)]
     messages += [(eml(f"n{i}@shop.example.com", mailbox.user, f"セール {i}", mid=f"n{i}@shop"), (), None) for i in range(other)]
     import random
 

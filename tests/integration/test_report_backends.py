@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.unit.test_business import check_business_counts
-from tests.unit.test_report import check_hand_counts, load_history
+from tests.builders import check_business_counts, check_hand_counts, load_history
 
 
 def test_hand_counted_figures_on_both_backends(database_url: str, tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hygiene.cli import cli
+from tests.builders import IMAP_BUYER, NOW, eml
 from tests.dovecot import Dovecot
-from tests.integration.test_poll import BUYER, NOW, eml
 
 
 def invoke(*args: str, now: datetime = NOW) -> Result:
@@ -21,7 +21,7 @@ def invoke(*args: str, now: datetime = NOW) -> Result:
 def test_a_failed_poll_makes_check_exit_1_and_say_how_old_the_data_is(
     mailbox: Dovecot, imap_config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mailbox.append("INBOX", eml(BUYER, mailbox.user, "質問です", mid="f1@amazon", hours_ago=1))
+    mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, "質問です", mid="f1@amazon", hours_ago=1))
     first = invoke("check")
     assert first.exit_code == 0, first.output  # one message, pending: clear
     # the password expires: the poll inside check fails from now on

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, Index, MetaData, String, func, select
@@ -157,3 +158,23 @@ def test_import_on_both_backends(database_url: str, tmp_path: Path) -> None:
     second = import_paths(engine, default_config(), [tmp_path], now=NOW)
     assert (first.new, first.existing) == (1, 0)
     assert (second.new, second.existing) == (0, 1)
+
+
+def test_a_bug_while_storing_is_raised_not_salvaged(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a refused value sends a batch down the row-by-row salvage path; anything else is a
+    bug to see, not a message stored half-empty under a note blaming the database."""
+    import hygiene.store.messages as store
+
+    engine = open_database(database_url)
+    real = store.store_rows
+
+    def broken(conn: Any, rows: Any) -> tuple[int, int]:
+        if not any(r.get("parse_note") for r in rows):  # a salvaged row would go through
+            raise AttributeError("a bug")
+        return real(conn, rows)
+
+    monkeypatch.setattr(store, "store_rows", broken)
+    with pytest.raises(AttributeError, match="a bug"):
+        store.store_batch(engine, [row("bug")])
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Message)).scalar() == 0

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from hygiene.cli import cli
+from tests.builders import NOW, db_url
 from tests.dovecot import Dovecot
-from tests.integration.test_poll import NOW, db_url
 
 ME = "shop@example.jp"
 SHOP_AR = "mx.shop-provider.example"

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.builders import IMAP_BUYER, NOW, db_url, eml
 from tests.dovecot import Dovecot, start_dovecot
-from tests.integration.test_poll import BUYER, NOW, db_url, eml
 from tests.servers import FaultProxy
 
 
@@ -110,13 +110,13 @@ def test_watch_stores_new_mail_within_seconds_notifies_survives_cut_connections_
     notifier.write_text(f"import sys\nopen({str(notes)!r}, 'a').write(sys.stdin.read() + '\\n')\n")
     # interval 60: within this test every new message is seen through IDLE, never a poll round
     config.write_text(config.read_text() + f'\n[watch]\nnotify = "{sys.executable} {notifier}"\ninterval = 60\n')
-    mailbox.append("INBOX", eml(BUYER, mailbox.user, "既に届いている質問", mid="old@amazon", hours_ago=40))
+    mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, "既に届いている質問", mid="old@amazon", hours_ago=40))
     watch = Watch()
     try:
         watch.expect("watching jp", 30)
         assert stored_ids(config) == {"<old@amazon>"}  # the first poll, before watching
         # a message 30 h old arrives: stored within seconds, and late at once (one notice)
-        mailbox.append("INBOX", eml(BUYER, mailbox.user, "まだ届きません", mid="new@amazon", hours_ago=30))
+        mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, "まだ届きません", mid="new@amazon", hours_ago=30))
         took = wait_for(lambda: "<new@amazon>" in stored_ids(config), 5)
         wait_for(lambda: notes.exists() and notes.read_text().strip(), 5)
         notices = [json.loads(line) for line in notes.read_text().splitlines() if line.strip()]
@@ -128,7 +128,7 @@ def test_watch_stores_new_mail_within_seconds_notifies_survives_cut_connections_
             watch.expect("jp: connection lost", 10, after=round_)
             watch.expect("jp: reconnected", 15, after=round_)
             mid = f"after-cut{round_}@amazon"
-            mailbox.append("INBOX", eml(BUYER, mailbox.user, f"再送です {round_}", mid=mid, hours_ago=1))
+            mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, f"再送です {round_}", mid=mid, hours_ago=1))
             wait_for(lambda: f"<{mid}>" in stored_ids(config), 5)  # noqa: B023 - used at once
         # SIGTERM: a clean exit 0, quickly
         assert watch.terminate() < 2.0 and watch.proc.returncode == 0
@@ -154,7 +154,7 @@ def test_watch_notices_a_silent_connection_and_reconnects(mailbox: Dovecot, prox
         proxy.blackhole(False)
         proxy.cut_all()  # what is stuck in the hole (a poll's connection) is no use now
         watch.expect("jp: reconnected", 30)
-        mailbox.append("INBOX", eml(BUYER, mailbox.user, "届きましたか", mid="after-silence@amazon", hours_ago=1))
+        mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, "届きましたか", mid="after-silence@amazon", hours_ago=1))
         wait_for(lambda: "<after-silence@amazon>" in stored_ids(config), 10)
         assert watch.terminate() < 2.0 and watch.proc.returncode == 0
         assert watch.count("Traceback") == 0
@@ -187,7 +187,7 @@ def test_watch_survives_a_dovecot_restart(own_dovecot: Dovecot, tmp_path: Path, 
         f'username = "{box.user}"\npassword_env = "TEST_IMAP_PASSWORD"\ntimeout = 10\n'
     )
     monkeypatch.setenv("HYGIENE_CONFIG", str(config))
-    box.append("INBOX", eml(BUYER, box.user, "最初", mid="first@amazon", hours_ago=1))
+    box.append("INBOX", eml(IMAP_BUYER, box.user, "最初", mid="first@amazon", hours_ago=1))
     watch = Watch()
     try:
         watch.expect("watching jp", 30)
@@ -198,11 +198,11 @@ def test_watch_survives_a_dovecot_restart(own_dovecot: Dovecot, tmp_path: Path, 
         own_dovecot.start()
         # delivered while the watcher is likely still away (backing off): stored by the poll
         # after its reconnect, or seen through IDLE if it was back already
-        box.append("INBOX", eml(BUYER, box.user, "再起動中", mid="during@amazon", hours_ago=1))
+        box.append("INBOX", eml(IMAP_BUYER, box.user, "再起動中", mid="during@amazon", hours_ago=1))
         watch.expect("jp: reconnected", 30)
         wait_for(lambda: "<during@amazon>" in stored_ids(config), 10)
         # and, back in IDLE, new mail is seen within seconds
-        box.append("INBOX", eml(BUYER, box.user, "再起動後", mid="after@amazon", hours_ago=1))
+        box.append("INBOX", eml(IMAP_BUYER, box.user, "再起動後", mid="after@amazon", hours_ago=1))
         wait_for(lambda: "<after@amazon>" in stored_ids(config), 5)
         assert watch.terminate() < 2.0 and watch.proc.returncode == 0
         assert watch.count("Traceback") == 0
@@ -232,13 +232,13 @@ def test_watch_several_accounts_at_once(new_mailbox: Callable[[], Dovecot], tmp_
         watch.expect("watching acc0, acc1, acc2", 30)
         for k, n in enumerate((2, 0, 1, 1, 2)):  # the last account first, one twice in a row
             mid = f"m{k}@amazon"
-            boxes[n].append("INBOX", eml(BUYER, boxes[n].user, f"質問 {n}", mid=mid, hours_ago=1))
+            boxes[n].append("INBOX", eml(IMAP_BUYER, boxes[n].user, f"質問 {n}", mid=mid, hours_ago=1))
             wait_for(lambda: f"<{mid}>" in stored_ids(config), 5)  # noqa: B023 - used at once
         assert proxy.cut_all() >= 3
         for n in range(3):
             watch.expect(f"acc{n}: reconnected", 15)
         for n, box in enumerate(boxes):
-            box.append("INBOX", eml(BUYER, box.user, f"切断後 {n}", mid=f"after{n}@amazon", hours_ago=1))
+            box.append("INBOX", eml(IMAP_BUYER, box.user, f"切断後 {n}", mid=f"after{n}@amazon", hours_ago=1))
         wait_for(lambda: {f"<after{n}@amazon>" for n in range(3)} <= stored_ids(config), 5)
         assert watch.terminate() < 2.0 and watch.proc.returncode == 0
         assert watch.count("Traceback") == 0

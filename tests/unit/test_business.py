@@ -25,17 +25,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine
 
 from hygiene.business import BusinessClock
 from hygiene.cli import cli
-from hygiene.config import DEFAULT_WORKING_HOURS, ScheduleConfig, default_config, load_config
+from hygiene.config import DEFAULT_WORKING_HOURS, ScheduleConfig, load_config
 from hygiene.errors import ConfigError
-from hygiene.figures import BusinessFigures, compute_figures
+from hygiene.figures import compute_figures
 from hygiene.store.db import open_database
 from hygiene.views.dashboard import render_dashboard
 from hygiene.views.report import BUSINESS_COLUMNS, CSV_COLUMNS
-from tests.unit.test_report import NOW, NOW_ISO, ROW_KEYS, load_history
+from tests.builders import NOW, NOW_ISO, ROW_KEYS, check_business_counts, load_history
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 REPO = Path(__file__).resolve().parents[2]
@@ -313,7 +312,6 @@ def test_dashboard_shows_the_business_line_only_with_a_schedule(tmp_path: Path, 
     assert line in result.output
 
 
-
 def test_readme_documents_the_schedule(tmp_path: Path) -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("**Your business-hours clock**", 1)[1].split("\n## ", 1)[0]
@@ -325,20 +323,6 @@ def test_readme_documents_the_schedule(tmp_path: Path) -> None:
         assert f"`{key}`" in flat, key
     assert ",".join(BUSINESS_COLUMNS) in flat
     assert "Friday 17:00 and answered Monday 10:00 took 2 business hours" in flat
-
-
-def check_business_counts(engine: Engine) -> None:
-    """The business figures of the history, target 8 h (used on both databases)."""
-    config = replace(default_config(), timezone="Asia/Tokyo", schedule=ScheduleConfig(target_hours=8))
-    with engine.connect() as conn:
-        figures = compute_figures(conn, config, NOW)
-    got = {(r.days, r.category): r.business for r in figures.windows}
-    assert got[(7.0, "all")] == BusinessFigures(4, 3.5, 2.5, 3, 2, 0.6)
-    b = got[(7.0, "buyer")]
-    assert b is not None and (b.answered, b.within_target, b.target_missed) == (3, 2, 1)
-    assert b.avg_response_hours == pytest.approx(14 / 3) and b.median_response_hours == 4.0
-    assert got[(90.0, "all")] == BusinessFigures(5, 2.8, 1.0, 4, 3, 4 / 7)
-    assert figures.business_target_hours == 8
 
 
 def test_business_figures_of_the_hand_counted_history(tmp_path: Path, sqlite_url: str) -> None:

@@ -8,38 +8,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from hygiene.cli import cli
 from hygiene.config import load_config
 from hygiene.views.check import human_span
-from tests.unit.test_threads import BUYER, BUYER2, NOW, PERF, SUPPORT, Mailbox, by_message_id
-
-NOW_ISO = NOW.isoformat()
-
-
-@pytest.fixture
-def config_path(tmp_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(f'timezone = "Asia/Tokyo"\n[database]\nurl = "sqlite:///{tmp_path / "check.db"}"\n')
-    return path
-
-
-def run(config_path: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--config", str(config_path), *args])
-
-
-def load(box: Mailbox, config_path: Path) -> dict[str, int]:
-    """Import the mailbox through the real import path; Message-ID → database id."""
-    config = load_config(config_path)
-    engine, _ = box.load(config.database.url, config)
-    return {mid: row.id for mid, row in by_message_id(engine).items()}
-
-
-def check_json(config_path: Path, *extra: str) -> tuple[int, dict]:
-    result = run(config_path, "check", "--no-poll", "--json", "--now", NOW_ISO, *extra)
-    assert result.exit_code in (0, 3, 4), result.output + result.stderr
-    return result.exit_code, json.loads(result.output)
+from tests.builders import (
+    BUYER,
+    BUYER2,
+    NOW,
+    NOW_ISO,
+    PERF,
+    SUPPORT,
+    Mailbox,
+    check_json,
+    load,
+    run,
+)
 
 
 def test_every_state_most_urgent_first_and_json_shape(tmp_path: Path, config_path: Path) -> None:

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from hygiene.cli import cli
 from hygiene.demo import DEMO_DIR, manifest_history, manifest_messages, run_demo
 from hygiene.demo.history import NO_RESPONSE
-from tests.unit.test_threads import BUYER, BUYER2, NOW, PERF, Mailbox
+from tests.builders import BUYER, BUYER2, NOW, PERF, Mailbox
 
 
 def files_under(path: Path) -> list[Path]:

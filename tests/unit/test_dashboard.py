@@ -23,9 +23,9 @@ from hygiene.config import load_config
 from hygiene.figures import Figures
 from hygiene.views.dashboard import cells, render_dashboard
 from hygiene.views.report import report_dict
+from tests.builders import NOW_ISO, figures_of, load_history
 from tests.conftest import missing_server
 from tests.terminal import run_on_pty
-from tests.unit.test_report import NOW_ISO, figures_of, load_history
 
 ROOT = Path(__file__).parents[2]
 TOKYO = zone("Asia/Tokyo")
@@ -109,7 +109,7 @@ def test_dashboard_shows_the_report_figures_at_every_size(loaded: tuple[Figures,
 
 
 def test_mail_text_is_made_safe(tmp_path: Path, config_path: Path) -> None:
-    from tests.unit.test_threads import Mailbox
+    from tests.builders import Mailbox
 
     box = Mailbox(tmp_path / "mail")
     box.inbound("x@marketplace.amazon.co.jp", "Hi\x1b]52;c;cm0gLXJmIH4=\x07 there\x1b[2J", hours_ago=30)

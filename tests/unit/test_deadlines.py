@@ -224,3 +224,20 @@ def test_states_at_each_boundary() -> None:
     assert [at(0), at(18), at(18.01), at(23.99), at(24), at(47.9), at(48), at(500)] == [
         PENDING, PENDING, DUE_SOON, DUE_SOON, LATE, LATE, CRITICAL, CRITICAL,
     ]
+
+
+def test_message_state_precedence_is_one_rule() -> None:
+    from types import SimpleNamespace
+
+    from hygiene.deadlines import DISMISSED, NO_REPLY_NEEDED, REPLIED, message_state
+
+    def row(direction: str = "inbound", needs: bool = True, replied: bool = False, dismissed: bool = False) -> SimpleNamespace:
+        at = datetime(2026, 11, 20, tzinfo=UTC)
+        return SimpleNamespace(direction=direction, needs_reply=needs, replied_at=at if replied else None, dismissed_at=at if dismissed else None)
+
+    clock = lambda _m: "late"  # noqa: E731
+    assert message_state(row("outbound"), clock) == "outbound"
+    assert message_state(row(replied=True, dismissed=True), clock) == DISMISSED
+    assert message_state(row(replied=True), clock) == REPLIED
+    assert message_state(row(), clock) == "late"
+    assert message_state(row(needs=False), clock) == NO_REPLY_NEEDED

@@ -12,9 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from hygiene.cli import cli
+from tests.builders import BUYER, NOW_ISO, Mailbox, check_json, load, run
 from tests.procs import holding
-from tests.unit.test_check import NOW_ISO, check_json, config_path, load, run  # noqa: F401 - fixture
-from tests.unit.test_threads import BUYER, Mailbox
 
 
 def test_an_explicit_config_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
@@ -57,7 +56,7 @@ def _hold_write_lock(db: Path) -> Any:
 
 
 def test_a_locked_database_is_one_line_naming_the_holder_and_no_row_data(
-    tmp_path: Path, config_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    tmp_path: Path, config_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     box = Mailbox(tmp_path / "mail")
     box.inbound(BUYER, "secret subject of a buyer", hours_ago=30)

@@ -238,7 +238,7 @@ def test_the_quote_header_rule_is_linear_on_runs_of_blank_lines() -> None:
     again from every line of the run); the rule now looks at a line's own indentation."""
     import time
 
-    from hygiene.mail.quoting import own_text
+    from hygiene.quoting import own_text
 
     started = time.perf_counter()
     assert own_text("hello\n" + "\n" * 200_000 + "\n  On Mon, 1 Jan 2026 Buyer wrote:\n> q") == "hello"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from hygiene.mail.quoting import own_text
+from hygiene.quoting import own_text
 
 
 def test_gmail_english_quote_is_cut() -> None:

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from hygiene.cli import COMMANDS, cli
 from hygiene.config import load_config
-from tests.unit.test_threads import BUYER, NOW, PERF, Mailbox
+from tests.builders import BUYER, NOW, PERF, Mailbox
 
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 

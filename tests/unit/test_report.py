@@ -34,144 +34,25 @@ import json
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import Engine
 
 from hygiene.cli import cli
 from hygiene.config import default_config, load_config
-from hygiene.figures import Figures, compute_figures
+from hygiene.figures import compute_figures
 from hygiene.mail.ingest import sent_tone
-from hygiene.score import DECAY
-from hygiene.threads import dismiss
 from hygiene.views.report import CSV_COLUMNS
-from tests.unit.test_threads import NOW, PERF, SUPPORT, Mailbox, by_message_id
-
-NOW_ISO = NOW.isoformat()
-POLITE = "いつもお世話になっております。ご連絡ありがとうございます。"
-RUDE = "バカ野郎"
-
-
-def buyer(n: str) -> str:
-    return f"{n}@marketplace.amazon.co.jp"
-
-
-def write_history(box: Mailbox) -> dict[str, str]:
-    """The history of the module docstring; letter → Message-ID."""
-    m: dict[str, str] = {}
-    m["A"] = box.inbound(buyer("aaaa"), "質問A", hours_ago=23)
-    m["B"] = box.inbound(buyer("bbbb"), "質問B", hours_ago=50)
-    m["rB"] = box.outbound(buyer("bbbb"), "Re: 質問B", hours_ago=(50 * 3600 - 24 * 3600 - 60) / 3600, in_reply_to=m["B"])
-    m["C"] = box.inbound(buyer("cccc"), "質問C", hours_ago=40)
-    m["D"] = box.inbound(buyer("dddd"), "質問D", hours_ago=30)
-    m["aD"] = box.outbound(buyer("dddd"), "Re: 質問D", hours_ago=29.5, in_reply_to=m["D"], auto=True, body="自動返信です。")
-    m["rD"] = box.outbound(buyer("dddd"), "Re: 質問D", hours_ago=20, in_reply_to=m["D"])
-    m["E"] = box.inbound(buyer("eeee"), "週末の質問", hours_ago=143)  # Sat 2026-11-14 10:00 JST
-    m["rE"] = box.outbound(buyer("eeee"), "Re: 週末の質問", hours_ago=95, in_reply_to=m["E"])  # Mon 10:00
-    m["F"] = box.inbound(SUPPORT, "ケースID: 12345678901", hours_ago=100, body="ケースID: 12345678901")
-    m["rF"] = box.outbound(SUPPORT, "Re: ケースID: 12345678901", hours_ago=99, in_reply_to=m["F"], body=RUDE)
-    m["G"] = box.inbound(PERF, "アカウント健全性", hours_ago=60)
-    m["S"] = box.inbound(buyer("ssss"), "至急", hours_ago=20, body="12時間以内にご返信ください。")
-    m["H"] = box.inbound(buyer("hhhh"), "質問H", hours_ago=20 * 24)
-    m["rH"] = box.outbound(buyer("hhhh"), "Re: 質問H", hours_ago=20 * 24 - 2, in_reply_to=m["H"])
-    m["I"] = box.inbound(buyer("iiii"), "質問I", hours_ago=40 * 24)
-    m["N"] = box.inbound("no-reply@amazon.co.jp", "ご注文の発送", hours_ago=5)
-    return m
-
-
-def load_history(tmp_path: Path, url: str) -> tuple[Engine, dict[str, int]]:
-    box = Mailbox(tmp_path / "mail")
-    mids = write_history(box)
-    engine, _ = box.load(url)
-    rows = by_message_id(engine)
-    ids = {letter: rows[mid].id for letter, mid in mids.items()}
-    with engine.begin() as conn:
-        dismiss(conn, ids["C"], NOW - timedelta(hours=30), "answered by phone")
-    return engine, ids
-
-
-def figures_of(engine: Engine, **kw: Any) -> Figures:
-    with engine.connect() as conn:
-        return compute_figures(conn, default_config(), NOW, **kw)
-
-
-def _f(row: Any) -> dict[str, Any]:
-    r = row.response
-    return {
-        k: getattr(r, k)
-        for k in ("needing_reply", "answered_on_time", "answered_late", "no_response", "within_deadline", "deadline_missed")
-    }
-
-
-def check_hand_counts(engine: Engine, ids: dict[str, int]) -> None:
-    """Every figure of the docstring's table (used on both databases)."""
-    fig = figures_of(engine)
-    w7 = fig.window(7)
-    assert w7 is not None
-    assert _f(w7) == {"needing_reply": 5, "answered_on_time": 2, "answered_late": 2, "no_response": 1, "within_deadline": 2, "deadline_missed": 4}
-    r = w7.response
-    assert r.late_response_rate == pytest.approx(0.6)
-    b_hours = 24 + 1 / 60
-    assert r.avg_response_hours == pytest.approx((b_hours + 10 + 48 + 1) / 4)
-    assert r.median_response_hours == pytest.approx(10 + 0.5 * (b_hours - 10))
-    assert r.p90_response_hours == pytest.approx(b_hours + 0.7 * (48 - b_hours))
-    assert r.within_deadline_share == pytest.approx(2 / 6)
-    assert fig.categories == ("buyer", "account_health", "seller_support")
-    by_cat = {c: fig.window(7, c) for c in fig.categories}
-    assert _f(by_cat["buyer"]) == {"needing_reply": 3, "answered_on_time": 1, "answered_late": 2, "no_response": 0, "within_deadline": 1, "deadline_missed": 3}
-    assert _f(by_cat["seller_support"]) == {"needing_reply": 1, "answered_on_time": 1, "answered_late": 0, "no_response": 0, "within_deadline": 1, "deadline_missed": 0}
-    assert _f(by_cat["account_health"]) == {"needing_reply": 1, "answered_on_time": 0, "answered_late": 0, "no_response": 1, "within_deadline": 0, "deadline_missed": 1}
-    health = by_cat["account_health"]
-    assert health is not None and health.response.avg_response_hours is None and health.response.late_response_rate == 1.0
-    w30 = fig.window(30)
-    assert w30 is not None
-    assert _f(w30)["needing_reply"] == 6 and w30.response.late_response_rate == pytest.approx(0.5)
-    assert w30.response.median_response_hours == pytest.approx(10)
-    assert w30.response.avg_response_hours == pytest.approx((b_hours + 10 + 48 + 1 + 2) / 5)
-    assert w30.response.p90_response_hours == pytest.approx(b_hours + 0.6 * (48 - b_hours))
-    w90 = fig.window(90)
-    assert w90 is not None
-    assert (_f(w90)["needing_reply"], _f(w90)["no_response"]) == (7, 2)
-    assert w90.response.late_response_rate == pytest.approx(4 / 7)
-
-    # tone of sent replies: B D E F in 7 days (the auto-reply left out), H too in 30
-    polite, _ = sent_tone(POLITE, default_config())
-    rude, verdict = sent_tone(RUDE, default_config())
-    assert verdict == "block" and polite is not None and rude is not None
-    assert w7.tone is not None and (w7.tone.sent, w7.tone.scored, w7.tone.block, w7.tone.review) == (4, 4, 1, 0)
-    assert w7.tone.avg_score == pytest.approx((3 * polite + rude) / 4)
-    assert w30.tone is not None and w30.tone.sent == 5
-    assert by_cat["buyer"] is not None and by_cat["buyer"].tone is None
-
-    # counts now: check's own states (A due soon, G and S and I critical)
-    assert (fig.counts.awaiting, fig.counts.critical, fig.counts.late, fig.counts.due_soon, fig.counts.pending) == (4, 3, 0, 1, 0)
-
-    # the score, by hand: week 0 holds B, E (after due: 0.5), D, F (within: 1), G, S (past
-    # critical: 0); week 2 holds H (1); week 5 holds I (0).
-    weight = 6 + DECAY**2 + DECAY**5
-    response = (0.5 + 0.5 + 1 + 1 + DECAY**2) / weight
-    tone = (3 * polite / 100 + 0 + DECAY**2 * polite / 100) / (4 + DECAY**2)  # block: 0
-    parts = fig.score.overall
-    assert parts.response == pytest.approx(response)
-    assert parts.tone == pytest.approx(tone)
-    assert parts.score == round(100 * (0.8 * response + 0.2 * tone))
-    assert fig.score.accounts["shop"].score == parts.score
-    assert dict(parts.classes) == {"within": 3, "after_due": 2, "after_critical": 0, "waiting_late": 0, "waiting_critical": 3}
-    # answering A now (due soon) adds a message within its deadline; G moves 0 → 0.25
-    lifts = {x.id: x for x in fig.score.lifts}
-    assert set(lifts) == {ids["A"], ids["G"], ids["S"], ids["I"]}
-    assert lifts[ids["A"]].overall_by > lifts[ids["G"]].overall_by > 0
-    assert fig.score.lifts[0].id == ids["A"]
-
-    # weekly trend: 12 rows, oldest first, the newest equal to the 7-day window
-    assert len(fig.weeks) == 12 and fig.weeks[-1].end == NOW
-    assert _f(fig.weeks[-1]) == _f(w7) and fig.weeks[-1].response.median_response_hours == pytest.approx(r.median_response_hours)
-    assert _f(fig.weeks[-3])["answered_on_time"] == 1  # H, 20 days ago
-    # histogram over 90 days (4 h bins): F at 1 h, H at 2 h, D at 10 h, B at 24 h 1 min, E at 48 h
-    counts = fig.histogram.counts
-    assert (counts[0], counts[2], counts[6], counts[12], sum(counts)) == (2, 1, 1, 1, 5)
+from tests.builders import (
+    NOW,
+    NOW_ISO,
+    POLITE,
+    ROW_KEYS,
+    RUDE,
+    check_hand_counts,
+    load_history,
+    response_counts,
+)
 
 
 def test_figures_of_the_hand_counted_history(tmp_path: Path, sqlite_url: str) -> None:
@@ -187,7 +68,7 @@ def test_a_reply_after_now_does_not_exist_yet(tmp_path: Path, sqlite_url: str) -
         fig = compute_figures(conn, default_config(), NOW - timedelta(hours=96))
     w7 = fig.window(7)
     assert w7 is not None
-    assert _f(w7) == {"needing_reply": 2, "answered_on_time": 1, "answered_late": 0, "no_response": 1, "within_deadline": 1, "deadline_missed": 1}
+    assert response_counts(w7) == {"needing_reply": 2, "answered_on_time": 1, "answered_late": 0, "no_response": 1, "within_deadline": 1, "deadline_missed": 1}
     # check's list at that --now: what is unanswered today and was received by then (I)
     assert (fig.counts.awaiting, fig.counts.critical) == (1, 1)
 
@@ -208,15 +89,6 @@ def run(config_path: Path, *args: str) -> Result:
 
 def loaded(tmp_path: Path, config_path: Path) -> dict[str, int]:
     return load_history(tmp_path, load_config(config_path).database.url)[1]
-
-
-#: the issue's keys, in order, then ours
-ROW_KEYS = [
-    "days", "start", "end", "category", "needing_reply", "answered_on_time", "answered_late", "no_response",
-    "late_response_rate", "avg_response_hours", "median_response_hours", "p90_response_hours",
-    "within_deadline", "deadline_missed", "within_deadline_share",
-    "sent_replies", "tone_avg", "tone_review", "tone_block",
-]
 
 
 def test_report_json_shape_and_numbers(tmp_path: Path, config_path: Path) -> None:

@@ -17,12 +17,12 @@ from sqlalchemy import Engine, delete, insert
 
 from hygiene.config import default_config
 from hygiene.figures import compute_figures
+from hygiene.outcomes import AFTER_CRITICAL, AFTER_DUE, WAITING_CRITICAL, WAITING_LATE
 from hygiene.score import VALUES, WEEKS, ScoreInput, score_of
 from hygiene.store.db import open_database
-from hygiene.store.figures import AFTER_CRITICAL, AFTER_DUE, WAITING_CRITICAL, WAITING_LATE
 from hygiene.store.models import Message
 from hygiene.threads import mark_replied
-from tests.unit.test_threads import NOW
+from tests.builders import NOW
 
 # --------------------------------------------------------------------------- the formula
 

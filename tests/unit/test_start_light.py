@@ -12,11 +12,6 @@ import pytest
 #: never on a read-only path (the ORM alone was ~0.4 s of a 0.7 s check --no-poll)
 FORBIDDEN = ("sqlalchemy.orm", "sqlalchemy.ext.asyncio", "alembic", "imapclient", "dateparser")
 
-#: store.replies (reply matching, which these commands run first) still imports the ORM's
-#: ``aliased`` and the ORM models; it is being rewritten (linear reply matching, issue 8).
-#: strict: the day it stops, these fail until the marker goes.
-MATCHING = pytest.mark.xfail(strict=True, reason="hygiene.store.replies imports sqlalchemy.orm")
-
 
 def imported(config: Path, *args: str) -> list[str]:
     code = (
@@ -45,10 +40,10 @@ def config(tmp_path: Path) -> Path:
         ("messages", "--json", "--limit", "5"),
         ("status",),
         ("status", "--json"),
-        pytest.param(("check", "--no-poll"), marks=MATCHING),
-        pytest.param(("show", "1"), marks=MATCHING),
-        pytest.param(("report",), marks=MATCHING),
-        pytest.param(("dashboard",), marks=MATCHING),
+        ("check", "--no-poll"),
+        ("show", "1"),
+        ("report",),
+        ("dashboard",),
     ],
     ids=" ".join,
 )

@@ -14,9 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from hygiene.cli import cli
+from tests.builders import NOW_ISO, Mailbox, run
 from tests.terminal import run_on_pty
-from tests.unit.test_check import NOW_ISO, config_path, run  # noqa: F401  (config_path: fixture)
-from tests.unit.test_threads import Mailbox
 
 SUBJECT = "注文 249-1234567-7654321 \x1b]52;c;ZWNobyBwd25lZA==\x07返金のお願い \x9d8;;https://evil.example/\x9cRefund"
 NAME = "\x1b[2J\x1b[HAmazon Seller Support"
@@ -37,7 +36,7 @@ def assert_harmless(out: bytes) -> str:
     return text
 
 
-def test_hostile_mail_reaches_the_terminal_harmless(tmp_path: Path, config_path: Path) -> None:  # noqa: F811 (the imported fixture)
+def test_hostile_mail_reaches_the_terminal_harmless(tmp_path: Path, config_path: Path) -> None:
     box = Mailbox(tmp_path / "mail")
     sender = f"{email.header.Header(NAME, 'utf-8').encode()} <xyz@marketplace.amazon.co.jp>"
     box.inbound(sender, SUBJECT, hours_ago=30, body=BODY)

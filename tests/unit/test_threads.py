@@ -5,21 +5,11 @@ through the real import path, then matched."""
 
 from __future__ import annotations
 
-import email.header
-import email.utils
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, select
 
 from hygiene.clock import zone
-from hygiene.config import Config, default_config
-from hygiene.mail.importer import import_paths
-from hygiene.store.db import open_database
-from hygiene.store.models import Message
 from hygiene.threads import (
-    MatchStats,
     case_ids,
     is_forward,
     match_replies,
@@ -28,99 +18,17 @@ from hygiene.threads import (
     order_ids,
     thread_keys,
 )
-
-#: the fixed clock of these tests: 2026-11-20 09:00 in Tokyo
-NOW = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
-SHOP = "shop@example.jp"
-BUYER = "a1b2c3@marketplace.amazon.co.jp"
-BUYER2 = "z9y8x7@marketplace.amazon.co.jp"
-PERF = "seller-performance@amazon.co.jp"
-SUPPORT = "seller-support@amazon.co.jp"
-
-
-class Mailbox:
-    """A seller's exported mailbox written by a test: INBOX as a Maildir (so \\Answered can be
-    set), Sent as plain .eml files."""
-
-    def __init__(self, root: Path, now: datetime = NOW) -> None:
-        self.root = root
-        self.now = now
-        self.n = 0
-        for sub in ("cur", "new", "tmp"):
-            (root / "INBOX" / sub).mkdir(parents=True, exist_ok=True)
-        (root / "Sent").mkdir(parents=True, exist_ok=True)
-
-    def _eml(self, sender: str, to: str, subject: str, hours_ago: float, body: str, mid: str, headers: str) -> bytes:
-        date = email.utils.format_datetime(self.now - timedelta(hours=hours_ago))
-        # RFC 2047, as real mail does (raw 8-bit headers are another test's business).
-        encoded = email.header.Header(subject, "utf-8").encode()
-        return (
-            f"From: {sender}\r\nTo: {to}\r\nSubject: {encoded}\r\nDate: {date}\r\n"
-            f"Message-ID: <{mid}>\r\n{headers}MIME-Version: 1.0\r\n"
-            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-            f"{body}\r\n"
-        ).encode()
-
-    def inbound(
-        self,
-        sender: str,
-        subject: str,
-        *,
-        hours_ago: float,
-        body: str = "ご確認ください。",
-        answered: bool = False,
-        headers: str = "",
-    ) -> str:
-        self.n += 1
-        mid = f"in{self.n}@amazon.example"
-        flags = ":2,RS" if answered else ":2,S"
-        path = self.root / "INBOX" / "cur" / f"{self.n}.test{flags}"
-        path.write_bytes(self._eml(sender, SHOP, subject, hours_ago, body, mid, headers))
-        return mid
-
-    def outbound(
-        self,
-        to: str,
-        subject: str,
-        *,
-        hours_ago: float,
-        body: str = "いつもお世話になっております。ご連絡ありがとうございます。",
-        in_reply_to: str | None = None,
-        auto: bool = False,
-        headers: str = "",
-    ) -> str:
-        self.n += 1
-        mid = f"out{self.n}@shop.example"
-        if in_reply_to:
-            headers += f"In-Reply-To: <{in_reply_to}>\r\nReferences: <{in_reply_to}>\r\n"
-        if auto:
-            headers += "Auto-Submitted: auto-replied\r\n"
-        (self.root / "Sent" / f"{self.n}.eml").write_bytes(self._eml(SHOP, to, subject, hours_ago, body, mid, headers))
-        return mid
-
-    def load(self, url: str, config: Config | None = None) -> tuple[Engine, MatchStats]:
-        engine = open_database(url)
-        config = config or default_config()
-        stats = import_paths(engine, config, [self.root], now=self.now, account="shop")
-        assert stats.failed == 0 and stats.skipped == 0, stats
-        with engine.begin() as conn:
-            matched = match_replies(conn, tz=zone(config.timezone))
-        return engine, matched
-
-
-def by_message_id(engine: Engine) -> dict[str, Any]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(Message.__table__)).all()
-    return {r.message_id.strip("<>"): r for r in rows}
-
-
-def reply_of(engine: Engine, mid: str) -> tuple[str | None, str | None, str | None]:
-    """(source, rule, the reply's Message-ID) recorded for inbound ``mid``."""
-    rows = by_message_id(engine)
-    row = rows[mid]
-    reply = next((r.message_id.strip("<>") for r in rows.values() if r.id == row.reply_message_id), None)
-    return row.reply_source, row.reply_rule, reply
-
+from tests.builders import (
+    BUYER,
+    BUYER2,
+    NOW,
+    PERF,
+    SHOP,
+    SUPPORT,
+    Mailbox,
+    by_message_id,
+    reply_of,
+)
 
 # --------------------------------------------------------------------------- pure functions
 

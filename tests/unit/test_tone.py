@@ -9,20 +9,16 @@ from hypothesis import strategies as st
 
 from hygiene.tone import check_tone, detect_language
 from hygiene.tone.engine import lexicon
-
-POLITE_JA = (
-    "いつもお世話になっております。さくら雑貨店の山田と申します。\n"
-    "注文番号503-1234567-1234567の件につきまして、ご連絡ありがとうございます。\n"
-    "お手数をおかけしますが、配送状況をご確認いただけますでしょうか。\n"
-    "よろしくお願いいたします。"
+from tests.builders import (
+    ANGRY_EN,
+    ANGRY_JA,
+    BUYER,
+    BUYER2,
+    POLITE_EN,
+    POLITE_JA,
+    Mailbox,
+    by_message_id,
 )
-ANGRY_JA = "なぜ私のアカウントが停止されたのですか？？ふざけるな！！すぐに返金しろ。訴えるぞ。"
-POLITE_EN = (
-    "Hello, I hope you are well. This is Taro from Sakura Goods.\n"
-    "Thank you for your message. Could you please check the status of order 111-1234567-1234567?\n"
-    "Kind regards,\nTaro"
-)
-ANGRY_EN = "This is UNACCEPTABLE!!! Why did you suspend my account? Fix this now or I will sue you idiots."
 
 
 def kinds(text: str, **kwargs: object) -> set[str]:
@@ -239,7 +235,6 @@ def test_sent_replies_get_the_tone_of_the_sellers_own_words(tmp_path: object) ->
     """Issue 3, history: every outbound message stored carries its tone (quotes left out)."""
     from pathlib import Path
 
-    from tests.unit.test_threads import BUYER, BUYER2, Mailbox, by_message_id
 
     box = Mailbox(Path(str(tmp_path)) / "mail")
     q1 = box.inbound(BUYER, "商品が届きません", hours_ago=30)

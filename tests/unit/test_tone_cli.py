@@ -12,7 +12,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from hygiene.cli import cli
-from tests.unit.test_tone import ANGRY_EN, ANGRY_JA, POLITE_EN, POLITE_JA
+from tests.builders import ANGRY_EN, ANGRY_JA, POLITE_EN, POLITE_JA
 
 KEYS = {"score", "verdict", "language", "kind", "politeness", "aggression", "findings", "unchecked_chars"}
 

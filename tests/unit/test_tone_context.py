@@ -115,3 +115,67 @@ def test_a_commitment_is_a_courtesy_en(text: str) -> None:
 @pytest.mark.parametrize("text", ["本日中に確認いたします。", "代替品を発送させていただきます。"])
 def test_a_commitment_is_a_courtesy_ja(text: str) -> None:
     assert "polite_form" in kinds(text, "ja")
+
+
+@pytest.mark.parametrize("text", ["So, what is the status?", "But the parcel arrived late.", "And the box was dented.",
+                                  "Well, the order is here.", "You sent the tracking number yesterday."])
+def test_a_sentence_opener_is_not_a_harm_on_its_own_en(text: str) -> None:
+    assert harms(text, "en") == []
+
+
+@pytest.mark.parametrize("text", ["Look, I asked twice.", "You never answer my messages."])
+def test_a_confrontational_opener_still_counts_en(text: str) -> None:
+    assert "complaint" in kinds(text, "en")
+
+
+@pytest.mark.parametrize("text", ["Do you need to see the invoice?", "If you need to reach me, call this number.",
+                                  "Would you have to open a new case for this?"])
+def test_you_need_to_in_a_question_or_condition_is_not_a_demand_en(text: str) -> None:
+    assert "demand" not in kinds(text, "en")
+
+
+def test_you_need_to_as_an_order_is_a_demand_en() -> None:
+    assert "demand" in kinds("You need to fix this.", "en")
+
+
+def shouted(text: str) -> list[str]:
+    return [f.text for f in check_tone(text, "en").findings if f.kind == "emotional_typography"]
+
+
+@pytest.mark.parametrize("text", [
+    "My name is JOHN SMITH and I sell shoes.", "Hello Mr. TANAKA, the order shipped.",
+    "Thanks for the update.\nRegards,\nJOHN SMITH", "Please send the NASA poster.", "Loving it #NEVERAGAIN",
+])
+def test_names_acronyms_and_hashtags_in_capitals_are_not_shouting_en(text: str) -> None:
+    assert shouted(text) == []
+
+
+@pytest.mark.parametrize(("text", "word"), [("This is UNACCEPTABLE.", "UNACCEPTABLE"), ("I am ANGRY about this.", "ANGRY"),
+                                            ("Dear Sir, WHY is it late?", "WHY")])
+def test_capitals_in_running_text_are_shouting_en(text: str, word: str) -> None:
+    assert word in shouted(text)
+
+
+@pytest.mark.parametrize("text", ["Thanks, but I've already read those essays.", "Sorry, but I won't stand for that."])
+def test_thanks_or_sorry_before_but_is_no_courtesy_en(text: str) -> None:
+    assert not kinds(text, "en") & {"gratitude", "apology"}
+    assert kinds("Thanks, the parcel arrived.", "en") & {"gratitude"}
+
+
+@pytest.mark.parametrize("text", [
+    "I'm wondering why you reverted my edit.", "I'm puzzled as to why you removed it.", "Don't you think this is a bit much?",
+    "Why not just read the policy?",
+])
+def test_a_challenge_wrapped_in_a_courtesy_is_accusing_en(text: str) -> None:
+    assert "accusing_question" in kinds(text, "en")
+
+
+@pytest.mark.parametrize("text", ["You use it or else you lose it.", "No, thanks, we are fine.", "Excuse me, where is the invoice?"])
+def test_or_else_no_and_excuse_me_in_passing_are_no_harm_en(text: str) -> None:
+    assert harms(text, "en") == []
+
+
+@pytest.mark.parametrize("text", ["Pay today or else.", "Excuse me?!"])
+def test_or_else_and_an_indignant_excuse_me_are_no_courtesy_en(text: str) -> None:
+    assert not kinds(text, "en") & {"apology"}
+    assert kinds("Pay today or else.", "en") & {"threat"}

@@ -66,6 +66,8 @@ def _match(app: AppContext, account: str | None = None, *, required: bool = True
     ``required=False`` a database that cannot be written (locked by a long writer,
     read-only, full) is said and matching skipped: the check then lists from what was
     matched before (a reply may still show as awaited; nothing late is hidden)."""
+    from sqlalchemy.exc import OperationalError
+
     from hygiene.errors import DatabaseError
     from hygiene.threads import match_replies
 
@@ -73,15 +75,11 @@ def _match(app: AppContext, account: str | None = None, *, required: bool = True
     try:
         with engine.begin() as conn:
             match_replies(conn, account, tz=app.zone())
-    except Exception as exc:
+    except (DatabaseError, OperationalError) as exc:
         if required:
             raise
-        from sqlalchemy.exc import OperationalError
-
         from hygiene.store.db import database_error
 
-        if not isinstance(exc, DatabaseError | OperationalError):
-            raise
         failure = exc if isinstance(exc, DatabaseError) else database_error(exc, engine.url)
         click.echo(f"hygiene: replies not matched: {failure}; listing what was matched before", err=True)
 
@@ -163,7 +161,7 @@ def check(app: AppContext, no_poll: bool, as_json: bool, account: str | None, ve
 @click.pass_obj
 def show(app: AppContext, message_id: int) -> None:
     """Show message ID: the message, its thread and its timeline."""
-    from hygiene.deadlines import DISMISSED, NO_REPLY_NEEDED, REPLIED, compute_deadlines, state_at
+    from hygiene.deadlines import NO_REPLY_NEEDED, compute_deadlines, message_state, state_at
     from hygiene.store.replies import get_message, thread_of
     from hygiene.views.check import render_show
 
@@ -175,19 +173,12 @@ def show(app: AppContext, message_id: int) -> None:
             raise HygieneError(f"no message #{message_id}", "see 'hygiene check' or 'hygiene messages' for ids")
         thread = thread_of(conn, message_id)
     deadlines = None
-    state = message.direction
-    if message.direction == "inbound":
-        if message.needs_reply:
-            deadlines = compute_deadlines(
-                message.received_at, message.category, app.config(), message.stated_deadline_at, message.stated_deadline_text
-            )
-            state = state_at(now, deadlines, app.config().warn_hours)
-        else:
-            state = NO_REPLY_NEEDED
-        if message.dismissed_at is not None:
-            state = DISMISSED
-        elif message.replied_at is not None:
-            state = REPLIED
+    if message.direction == "inbound" and message.needs_reply:
+        deadlines = compute_deadlines(
+            message.received_at, message.category, app.config(), message.stated_deadline_at, message.stated_deadline_text
+        )
+    clock = deadlines
+    state = message_state(message, lambda _m: state_at(now, clock, app.config().warn_hours) if clock else NO_REPLY_NEEDED)
     click.echo(render_show(message, thread, now=now, tz=app.zone(), deadlines=deadlines, state=state))
 
 

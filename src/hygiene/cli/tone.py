@@ -16,7 +16,6 @@ from hygiene.cli.context import AppContext
 from hygiene.cli.output import print_json, style
 from hygiene.errors import HygieneError
 
-_COURTEOUS = ("greeting", "self_identification", "gratitude", "apology", "cushion", "closing", "polite_form")
 _VERDICT_COLOR = {"ok": "green", "review": "yellow", "block": "red"}
 
 
@@ -55,6 +54,8 @@ def _tone_options(app: AppContext) -> _Options:
 
 def render(result: Any, text: str) -> str:
     """The human report: score and verdict, then each finding with its place and advice."""
+    from hygiene.tone.model import POLITE_KINDS
+
     color = _VERDICT_COLOR[result.verdict]
     lines = [
         style(f"score {result.score}/100 — {result.verdict}", fg=color, bold=True)
@@ -67,7 +68,7 @@ def render(result: Any, text: str) -> str:
         if f.kind == "wording":  # the learned layer's one line
             lines.append(f"{f.message} (learned from public labelled text; the findings below are the rules')")
     harmful = [f for f in result.findings if f.weight > 0]
-    courteous = sorted({f.kind.replace("_", " ") for f in result.findings if f.kind in _COURTEOUS})
+    courteous = sorted({f.kind.replace("_", " ") for f in result.findings if f.kind in POLITE_KINDS})
     if courteous:
         lines.append(f"Courteous: {', '.join(courteous)}.")
     if not harmful:

@@ -97,11 +97,12 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
     """Run the demo in a temporary directory and return what it shows."""
     from hygiene.clock import zone
     from hygiene.config import Config, DatabaseConfig
-    from hygiene.deadlines import DISMISSED, NO_REPLY_NEEDED, REPLIED, check_report
+    from hygiene.deadlines import check_report
     from hygiene.demo.history import apply_marks, load_history
     from hygiene.figures import compute_figures
     from hygiene.mail.importer import import_paths
     from hygiene.store.db import open_database
+    from hygiene.store.messages import direction_counts, ids_by_message_id, reply_states
     from hygiene.store.replies import reply_summary
     from hygiene.threads import mark_replied, match_replies
     from hygiene.views.check import render_check, render_demo_summary
@@ -123,7 +124,7 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
                 stats.add(load_history(engine, config, history, now=now, account=account))
             with engine.begin() as conn:
                 match_replies(conn, account, tz=tz)
-                ids = _ids_by_message_id(conn, account)
+                ids = ids_by_message_id(conn, account)
                 manual = 0
                 for entry in manifest_messages(manifest):
                     at = _seller_central_reply(entry, now)
@@ -136,8 +137,8 @@ def run_demo(mail_dir: Path | None = None, manifest_path: Path | None = None) ->
             with engine.connect() as conn:
                 report = check_report(conn, config, now, account, with_totals=True)
                 by_rule, seconds = reply_summary(conn, account)
-                counts = _direction_counts(conn, account)
-                states = _states(conn, account, report, {"replied": REPLIED, "dismissed": DISMISSED, "none": NO_REPLY_NEEDED})
+                counts = direction_counts(conn, account)
+                states = _states(reply_states(conn, account), report)
                 figures = compute_figures(conn, config, now)
         finally:
             engine.dispose()
@@ -205,49 +206,20 @@ def _history_line(history: History, tz: Any) -> str:
     )
 
 
-def _ids_by_message_id(conn: Any, account: str) -> dict[str, int]:
-    from sqlalchemy import select
+def _states(rows: Any, report: Any) -> dict[str, str]:
+    """Message-ID → state at the demo clock, for every stored message (the states of
+    'hygiene show', by the same rule)."""
+    from hygiene.deadlines import NO_REPLY_NEEDED, message_state
 
-    from hygiene.store.tables import messages
+    open_states: dict[int, str] = {item.id: item.state for item in report.items}
 
-    rows = conn.execute(select(messages.c.message_id, messages.c.id).where(messages.c.account == account))
-    return {mid.strip().strip("<>"): i for mid, i in rows if mid}
+    def still_open(row: Any) -> str:
+        return open_states.get(row.id, NO_REPLY_NEEDED)
 
-
-def _direction_counts(conn: Any, account: str) -> dict[str, int]:
-    from sqlalchemy import func, select
-
-    from hygiene.store.tables import messages
-
-    rows = conn.execute(select(messages.c.direction, func.count()).where(messages.c.account == account).group_by(messages.c.direction))
-    return {direction: int(n) for direction, n in rows}
-
-
-def _states(conn: Any, account: str, report: Any, names: dict[str, str]) -> dict[str, str]:
-    """Message-ID → state at the demo clock, for every stored message."""
-    from sqlalchemy import select
-
-    from hygiene.store.tables import messages
-
-    open_states = {item.id: item.state for item in report.items}
     states: dict[str, str] = {}
-    query = select(
-        messages.c.id, messages.c.message_id, messages.c.direction, messages.c.needs_reply, messages.c.replied_at, messages.c.dismissed_at
-    ).where(messages.c.account == account)
-    for row in conn.execute(query):
-        if not row.message_id:
-            continue
-        mid = row.message_id.strip().strip("<>")
-        if row.direction != "inbound":
-            states[mid] = "outbound"
-        elif row.id in open_states:
-            states[mid] = open_states[row.id]
-        elif row.dismissed_at is not None:
-            states[mid] = names["dismissed"]
-        elif row.replied_at is not None:
-            states[mid] = names["replied"]
-        else:
-            states[mid] = names["none"]
+    for row in rows:
+        if row.message_id:
+            states[row.message_id.strip().strip("<>")] = message_state(row, still_open)
     return states
 
 
@@ -273,8 +245,7 @@ def _tone_section(mail_dir: Path, manifest: dict[str, Any]) -> str:
         if not path.exists():
             continue
         parsed = parse_message(path.read_bytes())
-        lang = "ja" if any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in parsed.body_text) else "en"
-        result = check_tone(parsed.body_text, lang=lang, kind="reply")
+        result = check_tone(parsed.body_text, lang="auto", kind="reply")
         first = " ".join(safe(parsed.body_text).split())[:60]
         lines.append(f"  {label:<7} score {result.score:>5}  {result.verdict:<8} “{first}…”")
     return "\n".join(lines) if len(lines) > 1 else ""

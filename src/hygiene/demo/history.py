@@ -380,7 +380,8 @@ def _render(
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + data + b"\r\n"
 
 
-def _japanese(text: str) -> bool:
+def _needs_charset(text: str) -> bool:
+    """Whether the text needs more than US-ASCII (Japanese, or a curly quote)."""
     return not text.isascii()
 
 
@@ -455,7 +456,7 @@ class _Builder:
         self, sender: str, subject: str, body: str, at: datetime, category: str, *, name: str = "", headers: Sequence[tuple[str, str]] = (), html: bool = False
     ) -> HistoryMessage:
         mid = self.message_id(own=False)
-        jp = _japanese(subject + body)
+        jp = _needs_charset(subject + body)
         if jp:
             charset, encoding = self.rng.choice((("iso-2022-jp", "7bit"), ("utf-8", "base64"), ("utf-8", "base64"), ("utf-8", "quoted-printable")))
         else:
@@ -484,7 +485,7 @@ class _Builder:
             headers += [("In-Reply-To", f"<{refer.message_id}>"), ("References", f"<{refer.message_id}>")]
         if auto_headers:
             headers += [("Auto-Submitted", "auto-replied"), ("X-Autoreply", "yes")]
-        jp = _japanese(subject + body)
+        jp = _needs_charset(subject + body)
         charset, encoding = ("utf-8", "base64") if jp else ("us-ascii", "7bit")
         data = _render(
             sender=SHOP, to=to, subject=subject, body=body, at=at.astimezone(JST), message_id=mid,

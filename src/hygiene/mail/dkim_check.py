@@ -11,8 +11,11 @@ suspicion. ``[phishing] verify_dkim = false`` turns it off.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Callable
+
+log = logging.getLogger(__name__)
 
 #: seconds a DNS lookup may take (a poll must not hang on an unreachable resolver)
 DNS_TIMEOUT_S = 3.0
@@ -27,7 +30,8 @@ def lookup_txt(name: bytes) -> bytes | None:
 
     try:
         return dkim.dnsplug.get_txt(name, timeout=DNS_TIMEOUT_S)
-    except Exception:  # noqa: BLE001 - any resolver failure is "no answer", never a verdict
+    except Exception as exc:  # noqa: BLE001 - any resolver failure (dnspython's, the socket's) is "no answer", never a verdict
+        log.debug("DKIM key lookup of %r: no answer (%s)", name, exc.__class__.__name__)
         return None
 
 
@@ -47,7 +51,8 @@ def verify_signatures(raw: bytes, signer: Callable[[str], bool], lookup: Callabl
 
     try:
         verifier = dkim.DKIM(raw)
-    except Exception:  # noqa: BLE001 - a message dkimpy cannot read has no verdict here
+    except Exception as exc:  # noqa: BLE001 - a message dkimpy cannot read (it raises its own and others) has no verdict
+        log.debug("DKIM: message not readable by dkimpy (%s); no verdict", exc.__class__.__name__)
         return None
     signatures = [v for k, v in verifier.headers if k.lower() == b"dkim-signature"]
     outcome: bool | None = None
@@ -61,7 +66,8 @@ def verify_signatures(raw: bytes, signer: Callable[[str], bool], lookup: Callabl
             good = verifier.verify(idx=index, dnsfunc=dnsfunc)
         except dkim.ValidationError:
             good = False  # e.g. "body hash mismatch": a verdict when the key was had
-        except Exception:  # noqa: BLE001 - dkimpy raises its own and others on odd input: no verdict
+        except Exception as exc:  # noqa: BLE001 - dkimpy raises its own and others on odd input: no verdict
+            log.debug("DKIM signature of %s: not checkable (%s); no verdict", domain, exc.__class__.__name__)
             continue
         if good:
             return True

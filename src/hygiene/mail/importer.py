@@ -1,4 +1,5 @@
-"""``hygiene import``: files → parse → classify → store, in committed batches."""
+"""``hygiene import``: files synced like a mailbox (files → parse → classify → store, in
+committed batches), by the one engine of :mod:`hygiene.mail.sync`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from sqlalchemy import Engine
 
 from hygiene.config import Config
 from hygiene.errors import ConfigError
-from hygiene.mail.files import read_path
+from hygiene.mail.files import FileSource
 from hygiene.mail.ingest import IngestStats, RawMessage, build_row_safely
+from hygiene.mail.sync import SyncRun, sync_folder
 from hygiene.store.messages import store_batch
 
 DEFAULT_IMPORT_ACCOUNT = "import"
@@ -28,8 +30,10 @@ def import_paths(
     on_message: Callable[[], None] | None = None,
     follow_symlinks: bool = False,
 ) -> IngestStats:
-    """Import every message under ``paths``; returns the counts. Each batch is one transaction.
-    Entries that cannot or should not be read (see :func:`read_path`) are counted in
+    """Import every message under ``paths``; returns the counts. The files are a mail source
+    (:class:`~hygiene.mail.files.FileSource`) synced by the same engine as a poll: each batch
+    is one transaction, a row the database refuses is kept minimal. Entries that cannot or
+    should not be read (see :func:`~hygiene.mail.files.read_path`) are counted in
     ``unreadable`` and listed in ``unread``; the rest is imported."""
     own: frozenset[str] = frozenset()
     try:
@@ -37,25 +41,41 @@ def import_paths(
     except ConfigError:
         pass  # an import-only account name: direction comes from the folder alone
     stats = IngestStats()
-    batch: list[RawMessage] = []
-
-    def flush() -> None:
-        stats.add(store_raws(engine, config, batch, now=now, account=account, own=own))
-        batch.clear()
 
     def unreadable(path: Path, why: str) -> None:
         stats.unreadable += 1
         stats.unread.append(f"{path}: {why}")
 
-    for path in paths:
-        for raw in read_path(path, follow_symlinks=follow_symlinks, on_skip=unreadable):
-            batch.append(raw)
-            if on_message:
-                on_message()
-            if len(batch) >= batch_size:
-                flush()
-    flush()
+    source = FileSource(list(paths), follow_symlinks=follow_symlinks, on_skip=unreadable)
+    run = SyncRun(engine, config, account, now, own=own, batch_size=batch_size, progress=_Ticks(on_message) if on_message else None)
+    try:
+        for folder in source.folders():
+            done = sync_folder(source, folder, run)
+            stats.new += done.new
+            stats.existing += done.existing
+            stats.skipped += done.skipped
+            stats.parse_notes += done.parse_notes
+    finally:
+        run.workers.close()
+        source.close()
     return stats
+
+
+class _Ticks:
+    """``on_message`` once per message stored (the command's "N messages read…")."""
+
+    def __init__(self, tick: Callable[[], None]) -> None:
+        self.tick = tick
+
+    def start_folder(self, account: str, folder: str, total: int) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        for _ in range(n):
+            self.tick()
+
+    def end_folder(self) -> None:
+        pass
 
 
 def store_raws(

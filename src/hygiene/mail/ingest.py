@@ -15,7 +15,8 @@ from typing import Any
 
 from hygiene.classify import classify
 from hygiene.config import Config
-from hygiene.mail.parse import ParsedMessage, auto_reply_text, parse_message
+from hygiene.mail.parse import auto_reply_text, parse_message
+from hygiene.message import ParsedMessage
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +241,7 @@ def _trusted(config: Config, account: str) -> tuple[str, ...]:
 def sent_tone(body: str, config: Config) -> tuple[float | None, str | None]:
     """The tone of what the seller actually wrote (the quoted original left out), so the
     history shows how the seller sounds. (None, None) when there is nothing to score."""
-    from hygiene.mail.quoting import own_text
+    from hygiene.quoting import own_text
 
     text = own_text(body)
     if not text:

@@ -24,50 +24,16 @@ import functools
 import quopri
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
 from html.parser import HTMLParser
 
+from hygiene.language import DECODED_JAPANESE_CHAR
+from hygiene.message import ParsedMessage
+
 #: Longest body text kept (a runaway HTML newsletter must not bloat the database).
 MAX_BODY_CHARS = 200_000
-
-
-@dataclass
-class ParsedMessage:
-    message_id: str | None = None
-    in_reply_to: str | None = None
-    references: list[str] = field(default_factory=list)
-    from_name: str = ""
-    from_addr: str = ""
-    to_addrs: list[str] = field(default_factory=list)
-    cc_addrs: list[str] = field(default_factory=list)
-    subject: str = ""
-    #: the Date header in UTC, None when missing or unparseable
-    date: datetime | None = None
-    body_text: str = ""
-    #: Auto-Submitted (not "no"), X-Autoreply, Precedence: auto_reply, or the words of a
-    #: vacation responder or shop template (AUTO_REPLY_SUBJECTS, AUTO_REPLY_BODIES)
-    auto_reply: bool = False
-    parse_notes: list[str] = field(default_factory=list)
-    #: what the message says about where it comes from (judged by hygiene.authenticity)
-    reply_to: list[str] = field(default_factory=list)
-    sender: str = ""
-    #: Authentication-Results / ARC-Authentication-Results values, topmost first
-    auth_results: list[str] = field(default_factory=list)
-    arc_auth_results: list[str] = field(default_factory=list)
-    #: d= of each DKIM-Signature
-    dkim_domains: list[str] = field(default_factory=list)
-    received_spf: list[str] = field(default_factory=list)
-    #: hosts of the http(s) links in the body (an HTML link's target is kept in the text)
-    link_hosts: list[str] = field(default_factory=list)
-    #: an Amazon DKIM signature verified (True), failed against its key (False), or was not
-    #: checked / had no answer (None); set by ingest, which knows the config
-    dkim_verified: bool | None = None
-
-    @property
-    def parse_note(self) -> str | None:
-        return "; ".join(self.parse_notes) if self.parse_notes else None
 
 
 # -- charsets -----------------------------------------------------------------------------
@@ -102,7 +68,6 @@ _CODECS: dict[str, tuple[str, ...]] = {
     "utf8": ("utf-8",),
     "unicode-1-1-utf-7": ("utf-7",),
 }
-_JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uff01-\uff5e]")
 
 
 def _codecs_for(label: str | None) -> tuple[str, ...]:
@@ -199,7 +164,7 @@ def _detect(data: bytes) -> tuple[str, str] | None:
     for codec in ("cp932", "euc_jp"):
         text = _strict(data, codec)
         if text is not None:
-            score = len(_JAPANESE_CHAR.findall(text))
+            score = len(DECODED_JAPANESE_CHAR.findall(text))
             if best is None or score > best[0]:
                 best = (score, text, codec)
     return (best[1], best[2]) if best else None

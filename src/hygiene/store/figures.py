@@ -9,7 +9,6 @@ The rules themselves (what counts, on time or late) are documented in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,70 +25,24 @@ from sqlalchemy import (
     union_all,
 )
 
+from hygiene.outcomes import (
+    AFTER_CRITICAL,
+    AFTER_DUE,
+    AMAZON_SECONDS,
+    LATE,
+    NO_RESPONSE,
+    ON_TIME,
+    WAITING,
+    WAITING_CRITICAL,
+    WAITING_LATE,
+    WITHIN,
+    YOUNG,
+    CategoryHours,
+    Cell,
+    Period,
+    ToneCell,
+)
 from hygiene.store.tables import messages as _M
-
-#: Amazon's clock: a reply within 24 hours is on time, whatever the configured deadlines say.
-AMAZON_SECONDS = 24 * 3600
-
-# Amazon's classes (24 h clock)
-ON_TIME = "on_time"
-LATE = "late"
-NO_RESPONSE = "no_response"
-YOUNG = "young"  # unanswered and still inside its first 24 h: not counted
-
-# Deadline classes (each category's configured deadlines and the message's stated one)
-WITHIN = "within"
-AFTER_DUE = "after_due"
-AFTER_CRITICAL = "after_critical"
-WAITING = "waiting"  # unanswered, not due yet
-WAITING_LATE = "waiting_late"  # unanswered past due
-WAITING_CRITICAL = "waiting_critical"  # unanswered past critical
-
-
-@dataclass(frozen=True)
-class Period:
-    """The messages received in (start, end]."""
-
-    start: datetime
-    end: datetime
-
-
-@dataclass(frozen=True)
-class CategoryHours:
-    """A category's configured deadlines in seconds after receipt (before a stated one)."""
-
-    due_seconds: int
-    critical_seconds: int
-
-
-@dataclass(frozen=True)
-class Cell:
-    """Messages needing a reply sharing account, category, bucket and classes."""
-
-    account: str
-    category: str
-    #: index of the period in ``buckets`` (0: the newest)
-    bucket: int
-    amazon: str
-    deadline: str
-    count: int
-    #: sum of response seconds of those answered by ``now`` (0 if none)
-    seconds: int
-
-
-@dataclass(frozen=True)
-class ToneCell:
-    """The seller's sent mail (auto-replies left out) of one account and bucket."""
-
-    account: str
-    bucket: int
-    sent: int
-    scored: int
-    score_sum: float
-    #: sum of each reply's tone value for the hygiene score (see hygiene.score)
-    value_sum: float
-    review: int
-    block: int
 
 
 def _bucket(column: Any, buckets: Sequence[Period]) -> Any:

@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from hygiene.tone.engine import line_matches
-from hygiene.tone.model import Finding, line_column
+from hygiene.tone.model import SENTENCE, Finding, line_column
 
 DATA = Path(__file__).parent / "data"
 
@@ -30,8 +30,6 @@ EN_SENTENCE_WORDS = 30
 #: findings of one passage-level kind reported at most (the rest repeat the point)
 MAX_HITS = 3
 
-_SENTENCE_JA = re.compile(r"[^。！？!?\n]+[。！？!?]*")
-_SENTENCE_EN = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
 #: (tried at line starts only: from inside a line of spaces, each try ran to the line's end)
 _PARAGRAPH = re.compile(r"(?<![^\n])(?:[^\n]*\S[^\n]*(?:\n|$))+")
 #: quoted passages (Amazon's own notice, a buyer's words) are not the seller speaking. The
@@ -158,7 +156,7 @@ def _has_summary(text: str, patterns: dict[str, re.Pattern[str]]) -> bool:
 
 def _long_sentences(text: str, lang: str) -> list[Finding]:
     found: list[Finding] = []
-    for m in (_SENTENCE_JA if lang == "ja" else _SENTENCE_EN).finditer(text):
+    for m in SENTENCE["ja" if lang == "ja" else "en"].finditer(text):
         sentence = m.group(0).strip()
         size = len(sentence) if lang == "ja" else len(sentence.split())
         if size > (JA_SENTENCE_CHARS if lang == "ja" else EN_SENTENCE_WORDS):

@@ -17,9 +17,19 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from hygiene.mail.quoting import QUOTE_HEADER
+from hygiene.language import detect_language
+from hygiene.quoting import QUOTE_HEADER
 from hygiene.tone import learned
-from hygiene.tone.model import Finding, Kind, Language, ToneResult, Verdict, line_column
+from hygiene.tone.model import (
+    POLITE_KINDS,
+    SENTENCE,
+    Finding,
+    Kind,
+    Language,
+    ToneResult,
+    Verdict,
+    line_column,
+)
 
 DATA = Path(__file__).parent / "data"
 
@@ -42,7 +52,6 @@ CUT_WINDOW = 2_000
 #: Kinds that make a draft unsendable whatever else it says.
 BLOCKING_KINDS = ("insult", "threat")
 
-POLITE = ("greeting", "self_identification", "gratitude", "apology", "cushion", "closing", "polite_form")
 #: Harms that a negation just before them cancels ("this is not unacceptable").
 NEGATABLE = ("insult", "threat", "demand", "complaint", "accusing_question")
 
@@ -72,9 +81,61 @@ class Entry:
     index: int = 0
 
 
+def _alternatives(source: str) -> list[str]:
+    """A regular expression's top-level alternatives (``a|(b|c)|[|]`` → ``a``, ``(b|c)``, ``[|]``)."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if source[i + 1 : i + 2] == "]" or source[i + 1 : i + 3] == "^]":
+                i += 2 if source[i + 1] == "]" else 3  # a "]" right after "[" or "[^" is a member
+                continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(source[start:i])
+            start = i + 1
+        i += 1
+    parts.append(source[start:])
+    return parts
+
+
+_LEADING_LOOKBEHIND = re.compile(r"^(?:\(\?<[!=][^()]*\))+")
+
+
+def _first_characters(source: str) -> str | None:
+    """The characters a match of ``source`` can start with, when every alternative starts with
+    a plain character that is not optional (after lookbehinds, which take none) and one starts
+    with a lookbehind (which hides the starts from the engine's own search); else None."""
+    firsts = set()
+    parts = _alternatives(source)
+    if not any(_LEADING_LOOKBEHIND.match(part) for part in parts):
+        return None  # the engine finds such a pattern's starts by itself
+    for part in parts:
+        part = _LEADING_LOOKBEHIND.sub("", part)
+        if not part or part[0] in "[(\\.^$|?*+{}" or part[1:2] in ("?", "*", "{"):
+            return None
+        firsts.add(part[0])
+    return "".join(sorted(firsts))
+
+
 def _compile(language: str, raw: str) -> re.Pattern[str]:
     if raw.startswith("re:"):
         source = raw[3:]
+        # Same matches, found several times faster: the engine rejects most positions on a
+        # cheap test before trying the alternation there.
+        if language == "en" and all(part.startswith("\\b") for part in _alternatives(source)):
+            source = rf"(?<!\w)(?:{source})"  # every alternative starts at a word start
+        elif language == "ja" and (firsts := _first_characters(source)):
+            source = f"(?=[{re.escape(firsts)}])(?:{source})"
     else:
         source = re.escape(raw)
         if language == "en":
@@ -110,16 +171,6 @@ def lexicon_crc(language: str) -> int:
 
 
 # -- language and masks -------------------------------------------------------------------
-
-_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
-_LETTER = re.compile(r"[A-Za-z]")
-
-
-def detect_language(text: str) -> Language:
-    japanese = len(_JAPANESE.findall(text[:4000]))
-    latin = len(_LETTER.findall(text[:4000]))
-    return "ja" if japanese and japanese * 3 >= latin * 0.5 else "en"
-
 
 #: A straight double quote opens before a non-space and closes after one: in 'a "b" c d."'
 #: the text between the second and third marks is not a quotation.
@@ -157,6 +208,85 @@ def _quoted(text: str) -> _Spans:
     if header and header.start() > 0:
         spans.append((header.start(), len(text)))
     return _Spans(spans)
+
+
+#: A short quotation inside the writer's own sentence ('this "f*cking" seller', 'your "service"')
+#: is the writer's word in scare quotes, unless a reporting word introduces it ('he wrote "idiot"').
+_SCARE_WORDS = 3
+_REPORTED = re.compile(r"(?:\b(?:said|says|say|wrote|writes|write|called|calls|call|asked|asks|told|tells|reads|read|word|words|term|phrase|quote|quoted|like)\b|:)\W*$", re.IGNORECASE)
+
+
+def _scare_quotes(text: str, quoted: _Spans) -> _Spans:
+    """Quotations of a few words in the middle of the writer's sentence: profanity in them is
+    the writer's (“this "f*cking" seller”), not something quoted."""
+    spans = []
+    for start, end in quoted.spans:
+        inner = text[start + 1 : end - 1]
+        if text[start] not in "\"“" or len(inner.split()) > _SCARE_WORDS or inner.rstrip()[-1:] in (".", "!", "?"):
+            continue
+        before = text[max(0, start - 60) : start]
+        sentence = re.split(r"[.!?\n]", before)[-1]
+        if not _EN_WORDS.search(sentence) or _REPORTED.search(before[-30:]):
+            continue  # opens the sentence, or is introduced as someone's words
+        spans.append((start, end))
+    return _Spans(spans)
+
+
+#: hashtags and the words they are made of
+_HASHTAG = re.compile(r"(?<![\w&])#([A-Za-z][A-Za-z0-9_]{3,80})")
+_HASHTAG_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+@cache
+def _hashtag_words() -> frozenset[str]:
+    lines = (DATA / "hashtag-en.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def _segment(chunk: str, words: frozenset[str]) -> list[str] | None:
+    """``chunk`` as the fewest words of ``words`` (None when it cannot be)."""
+    best: list[list[str] | None] = [[]] + [None] * len(chunk)
+    for end in range(1, len(chunk) + 1):
+        for start in range(max(0, end - 14), end):
+            before = best[start]
+            if before is not None and chunk[start:end] in words and (best[end] is None or len(before) + 1 < len(best[end] or ())):
+                best[end] = before + [chunk[start:end]]
+    return best[len(chunk)]
+
+
+def split_hashtag(body: str) -> str | None:
+    """The words a hashtag is made of, as a phrase ("YouAreAnIdiot", "you_are_an_idiot",
+    "youareanidiot": "you are an idiot"), or None when it is one word or cannot be read.
+    Parts the writer marked (capitals, underscores, digits) are taken as written; an
+    all-lowercase run is split only when it is made wholly of the words in hashtag-en.txt."""
+    parts = _HASHTAG_PARTS.findall(body)
+    words = _hashtag_words()
+    out: list[str] = []
+    for part in parts:
+        lower = part.lower()
+        if lower in words or (len(parts) > 1 and not part.islower()):
+            out.append(lower)
+            continue
+        split = _segment(lower, words)
+        if split is None:
+            if len(parts) == 1:
+                return None
+            out.append(lower)
+        else:
+            out += split
+    return " ".join(out) if len(out) > 1 else None
+
+
+def _hashtags(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, phrase) of each English hashtag made of several words."""
+    if "#" not in text:
+        return []
+    found = []
+    for m in _HASHTAG.finditer(text):
+        phrase = split_hashtag(m.group(1))
+        if phrase:
+            found.append((m.start(), m.end(), phrase))
+    return found
 
 
 _EN_NEGATION = re.compile(r"\b(?:not|never|no|nor|hardly|without|n't)\b|n't\b", re.IGNORECASE)
@@ -241,8 +371,6 @@ def line_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]
 _TYPO = re.compile(r"[!！]{2,}|[?？]{2,}|[!！][?？]+|[?？][!！]+|([^\W\d_])\1{3,}|ー{2,}|っ{2,}")
 _JA_EXCLAIM = re.compile(r"[!！]")
 _CAPS = re.compile(r"(?<![#@\w])[A-Z][A-Z']{2,}\b")
-_SENTENCE_JA = re.compile(r"[^。！？!?\n]+[。！？!?]*")
-_SENTENCE_EN = re.compile(r"[^.!?\n]+[.!?]*")
 #: matched from a line's start (``match(text, line_start, ...)``: no slice copied per sentence)
 _BULLET = re.compile(r"\s*(?:[・\-*●■◆○□◇※]|\d+[.)．）]|[（(]\d+[)）]|[①-⑳])")
 _POLITE_END = re.compile(
@@ -276,9 +404,11 @@ def _structure(text: str, language: str, kind: str, quoted: _Spans) -> list[Find
         found += _plain_forms(text, kind, quoted)
     else:
         size = len(text.strip())
+        last_line = text.rstrip().rfind("\n") + 1  # where the last line starts (0: one line)
         caps = (
             m for m in _CAPS.finditer(text)
             if _shouted(m.group(0)) and not quoted.covers(*m.span()) and not _heading(text, m.start(), size)
+            and not _named(text, m.start(), last_line)
         )
         for m in itertools.islice(caps, 6):  # lazily: the rest would be looked at for nothing
             # A long capitalised word may be a name or an acronym (NAACP); the common ones shout.
@@ -306,6 +436,23 @@ def _heading(text: str, offset: int, size: int) -> bool:
     return len(line.split()) <= 6 and line == line.upper() and size > len(line) * 2
 
 
+#: what introduces a name ("Mr. SMITH", "my name is TARO YAMADA"): a name written in
+#: capitals is not shouting (up to two more words of the name between)
+_NAME_BEFORE = re.compile(
+    r"\b(?i:mr|mrs|ms|miss|dr|prof|dear|name is|named|called|signed)\b[.,:]?\s+(?:[A-Z][\w'.-]*\s+){0,2}$"
+)
+
+
+def _named(text: str, offset: int, last_line: int) -> bool:
+    """A capitalised word that is a name: after a title or "my name is", or in a sign-off (the
+    last line of a text of several lines, four words at most: "Regards,\\nJOHN SMITH").
+    ``last_line``: where the text's last line starts (0 for a text of one line)."""
+    start = text.rfind("\n", 0, offset) + 1
+    if _NAME_BEFORE.search(text, max(start, offset - 60), offset):
+        return True
+    return 0 < last_line <= offset and len(text[last_line:].split()) <= 4
+
+
 def _shouted(word: str) -> bool:
     bare = word.replace("'", "")
     if bare in _ACRONYMS:
@@ -317,7 +464,7 @@ def _plain_forms(text: str, kind: str, quoted: _Spans) -> list[Finding]:
     polite = 0
     plain: list[tuple[int, int]] = []
     line_start = searched = 0  # the current line's start, found from the previous sentence on
-    for m in _SENTENCE_JA.finditer(text):
+    for m in SENTENCE["ja"].finditer(text):
         line_start = text.rfind("\n", searched, m.start()) + 1 or line_start
         searched = m.start()
         sentence = m.group(0).strip()
@@ -345,7 +492,7 @@ def _plain_forms(text: str, kind: str, quoted: _Spans) -> list[Finding]:
 
 def _long_sentences(text: str, language: str, quoted: _Spans) -> list[Finding]:
     found = []
-    pattern = _SENTENCE_JA if language == "ja" else _SENTENCE_EN
+    pattern = SENTENCE["ja" if language == "ja" else "en"]
     for m in pattern.finditer(text):
         sentence = m.group(0)
         too_long = len(sentence.strip()) > 120 if language == "ja" else len(sentence.split()) > 40
@@ -439,15 +586,19 @@ def _check(
     #: lexicon entry index → matches that counted (the learned layer's entry features)
     counts: dict[int, int] = {}
     blank_runs = _has_long_blank_run(text)
+    scare = _scare_quotes(text, quoted) if quoted.spans and language == "en" else _Spans(())
+    hashtags = _hashtags(text) if language == "en" else []
     for entry in lexicon(language):
+        if hashtags and entry.kind in BLOCKING_KINDS:
+            harms += _hashtag_findings(text, entry, hashtags, quoted, counts)
         if entry.gate and not any(literal in text for literal in entry.gate):
             continue  # none of the words the pattern needs: skip its costly scan
         # line_matches only where it matters: a generator per entry costs more than the scan
         for m in line_matches(entry.pattern, text) if blank_runs else entry.pattern.finditer(text):
             start, end = m.span()
-            if end == start or quoted.covers(start, end):
+            if end == start or (quoted.covers(start, end) and not (entry.kind == "insult" and scare.covers(start, end))):
                 continue
-            if entry.kind in POLITE:
+            if entry.kind in POLITE_KINDS:
                 # "I do not appreciate", "not sorry": no courtesy (only the words right before)
                 if language == "en" and _negated(text, start, end, language, words=2, chars=20):
                     continue
@@ -524,6 +675,20 @@ def _check(
     return result, rules, counts, own
 
 
+def _hashtag_findings(text: str, entry: Entry, hashtags: list[tuple[int, int, str]], quoted: _Spans,
+                      counts: dict[int, int]) -> list[Finding]:
+    """``entry``'s harm in the words of a hashtag (#youareanidiot), where it does not already
+    match the hashtag as written."""
+    found = []
+    for start, end, phrase in hashtags:
+        if quoted.covers(start, end) or (entry.gate and not any(literal in phrase for literal in entry.gate)):
+            continue
+        if entry.pattern.search(phrase) and not entry.pattern.search(text, start, end):
+            counts[entry.index] = counts.get(entry.index, 0) + 1
+            found.append(_finding(text, entry.kind, start, end, entry.weight, entry.message, entry.suggestion, entry.id))
+    return found
+
+
 def cut_at(text: str, limit: int) -> int:
     """Where to stop checking a text longer than ``limit``: after the last line end within
     CUT_WINDOW characters before it, else at ``limit`` moved back so that what reads as one
@@ -558,7 +723,7 @@ def _missing_courtesies(text: str, language: str, kind: str, present: dict[str, 
     """Advice that costs no points: the opening and closing a business message is expected
     to have (only for messages of a few sentences or more; no closing is asked of a text cut
     short, its closing is in the part not checked)."""
-    pattern = _SENTENCE_JA if language == "ja" else _SENTENCE_EN
+    pattern = SENTENCE["ja" if language == "ja" else "en"]
     if kind != "reply" or sum(1 for m in pattern.finditer(text) if len(m.group(0).strip()) > 3) < 3:
         return []
     advice = []
@@ -613,7 +778,7 @@ def _harm_points(harms: Sequence[Finding]) -> float:
 
 def _polite_ending_ratio(text: str, quoted: _Spans) -> float:
     polite = total = 0
-    for m in _SENTENCE_JA.finditer(text):
+    for m in SENTENCE["ja"].finditer(text):
         sentence = m.group(0).strip()
         if len(sentence) < 4 or quoted.overlaps(*m.span()):
             continue

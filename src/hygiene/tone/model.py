@@ -10,8 +10,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hygiene.language import Language as Language  # re-exported: the tone API names it
+
+#: A sentence: up to and with its closing marks (a line break ends one too). One definition
+#: for the scorer and the appeal checks.
+SENTENCE: dict[str, re.Pattern[str]] = {
+    "ja": re.compile(r"[^。！？!?\n]+[。！？!?]*"),
+    "en": re.compile(r"[^.!?\n]+[.!?]*"),
+}
+
 Verdict = Literal["ok", "review", "block"]
-Language = Literal["ja", "en"]
 Kind = Literal["reply", "appeal"]
 
 #: finding kinds that harm a message (they carry a suggested rewording)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hygiene.freshness import sync_phrase
 from hygiene.safe_text import safe
-from hygiene.store.messages import FolderState
 from hygiene.views.columns import mail_cell, pad
+
+if TYPE_CHECKING:  # the shape of the rows given; views never import the store at run time
+    from hygiene.store.messages import FolderState
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -1,5 +1,6 @@
 """The seller's own words in a reply: the quoted message below (or interleaved with ``>``)
-is Amazon's or the buyer's text, not the seller's tone."""
+is Amazon's or the buyer's text, not the seller's tone. Neutral ground: the tone checker,
+ingest and stated deadlines all use these rules."""
 
 from __future__ import annotations
 
