@@ -216,6 +216,9 @@ def main() -> int:
                 next_mail = time.monotonic() + rng.expovariate(1 / args.mean_gap)
             else:
                 time.sleep(min(0.1, max(0.0, min(next_mail, next_cut, end) - now)))
+        if blackhole_end:  # a short run ends inside the blackhole: lift it, or nothing gets through
+            proxy.blackhole(False)
+            proxy.cut_all()
         # every delivery had its chance: a poll round (INTERVAL) plus a reconnect's backoff
         deadline = time.monotonic() + INTERVAL + 60
         while time.monotonic() < deadline and not set(delivered) <= set(stored.first_seen):
