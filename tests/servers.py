@@ -150,3 +150,97 @@ class CuttingProxy:
     def close(self) -> None:
         self._stop = True
         self.listener.close()
+
+
+class FaultProxy:
+    """A TCP proxy on a free loopback port in front of a server, with faults on demand:
+    :meth:`cut_all` drops every open connection at once (both ways, as a NAT reset or a server
+    killed); :meth:`blackhole` stops all bytes both ways while the sockets stay open (a pulled
+    cable, a dead middlebox): the client hears neither data nor a close, so only a timeout of
+    its own can notice. Real sockets, real server behind."""
+
+    def __init__(self, target_port: int) -> None:
+        import threading
+
+        self.target_port = target_port
+        self.cuts = 0
+        self.accepted = 0
+        self._black = threading.Event()
+        self._lock = threading.Lock()
+        self._pairs: set[tuple[socket.socket, socket.socket]] = set()
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(32)
+        self.port = int(self.listener.getsockname()[1])
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._pairs)
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self._closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+                upstream.settimeout(None)
+            except OSError:  # the server is down: the client sees a closed connection
+                client.close()
+                continue
+            pair = (client, upstream)
+            with self._lock:
+                self._pairs.add(pair)
+                self.accepted += 1
+            threading.Thread(target=self._pump, args=(client, upstream, pair), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, pair), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, pair: tuple[socket.socket, socket.socket]) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if not self._black.is_set():  # blackholed bytes are swallowed, never sent
+                    dst.sendall(data)
+        except OSError:
+            pass
+        self._drop(pair)
+
+    def _drop(self, pair: tuple[socket.socket, socket.socket]) -> None:
+        with self._lock:
+            self._pairs.discard(pair)
+        for s in pair:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def cut_all(self) -> int:
+        """Drop every open connection now; how many there were."""
+        with self._lock:
+            pairs = list(self._pairs)
+        for pair in pairs:
+            self._drop(pair)
+        self.cuts += len(pairs)
+        return len(pairs)
+
+    def blackhole(self, on: bool = True) -> None:
+        """While on, nothing passes either way (connections stay open, new ones are accepted)."""
+        if on:
+            self._black.set()
+        else:
+            self._black.clear()
+
+    def close(self) -> None:
+        self._closed = True
+        self.listener.close()
+        self.cut_all()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import select
 import shlex
 import subprocess
 import threading
@@ -95,12 +96,22 @@ def run_notifier(command: str, item: CheckItem) -> None:
         log.warning("notifier %r exited %s", command, done.returncode)
 
 
+def changed(responses: Sequence[Any]) -> bool:
+    """Whether IDLE's untagged responses say the mailbox changed."""
+    return any(r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH", b"RECENT") for r in responses if isinstance(r, tuple) and len(r) > 1)
+
+
 class Idler:
     """One account's IDLE connection on its inbox; ``wait`` says whether the mailbox changed."""
 
-    def __init__(self, account: AccountConfig, connect: Callable[[AccountConfig], Any]) -> None:
+    def __init__(
+        self, account: AccountConfig, connect: Callable[[AccountConfig], Any], *, keepalive: float = IDLE_RENEW_S
+    ) -> None:
         self.account = account
         self._connect = connect
+        #: how often IDLE is ended and begun again: the server must answer the DONE within the
+        #: account's timeout, so a connection that went silent without closing is noticed
+        self.keepalive = min(keepalive, IDLE_RENEW_S)
         self.client: Any = None
         self.idle_since = 0.0
         self.failures = 0
@@ -118,46 +129,65 @@ class Idler:
         client.idle()
         self.client, self.idle_since, self.instant_empty = client, time.monotonic(), 0
 
-    def wait(self, timeout: float) -> bool:
-        """Block up to ``timeout`` seconds; True when the server said something changed (or the
-        connection was re-opened, when mail may have been missed)."""
+    def fileno(self) -> int | None:
+        """The connection's socket while in IDLE (to wait on several at once), else None."""
+        return self.client.socket().fileno() if self.client is not None else None
+
+    def step(self, readable: bool) -> bool:
+        """Act on what happened (``readable``: the server sent something or closed), re-open a
+        lost connection when its back-off is over, keep a quiet one alive; True when the
+        mailbox may have changed (the server said so, or the connection was re-opened)."""
         if not self.supported:
-            time.sleep(timeout)
             return False
-        now = time.monotonic()
         if self.client is None:
-            if now < self.retry_at:
-                time.sleep(min(timeout, self.retry_at - now))
+            if time.monotonic() < self.retry_at:
                 return False
-            try:
-                self._open()
-            except Exception as exc:  # noqa: BLE001 - any failure to connect: back off, say so once
-                self._failed(f"cannot watch: {exc}")
-                return False
-            if self.failures:
-                log.warning("%s: reconnected after %d failure(s)", self.account.name, self.failures)
-                self.failures = 0
             # Mail that arrived before IDLE began raised no event: poll once now, after it.
-            return self.supported
+            return self.connect() and self.supported
         try:
-            started = time.monotonic()
-            responses = self.client.idle_check(timeout=timeout)
-            # A closed connection does not raise here: idle_check returns nothing at once,
-            # every time. Several instant empty answers in a row mean the server is gone.
-            if not responses and time.monotonic() - started < timeout / 10:
+            responses = self.client.idle_check(timeout=0) if readable else []
+            # A closed connection does not raise here: it is readable and idle_check returns
+            # nothing, every time. Several such answers in a row mean the server is gone.
+            if readable and not responses:
                 self.instant_empty += 1
                 if self.instant_empty >= 3:
                     raise ConnectionError("the server closed the connection")
-            else:
+            elif responses:
                 self.instant_empty = 0
-            if time.monotonic() - self.idle_since > IDLE_RENEW_S:
-                self.client.idle_done()  # a dead connection fails here: re-opened below
+            if any(isinstance(r, tuple) and r[:1] == (b"BYE",) for r in responses):
+                # Dovecot's IMAP processes outlive a stopped master by some 10 s, then say BYE
+                raise ConnectionError("the server said goodbye")
+            if time.monotonic() - self.idle_since > self.keepalive:
+                # A silent connection (no data, no close) times out here: re-opened below.
+                _, more = self.client.idle_done()
+                responses = [*responses, *more]  # what came between the last check and DONE
                 self.client.idle()
                 self.idle_since = time.monotonic()
         except Exception as exc:  # noqa: BLE001 - a dropped or dead connection: reconnect
-            self._failed(f"connection lost: {exc.__class__.__name__}")
+            if isinstance(exc, TimeoutError):
+                self._failed(f"connection lost: no answer within {self.account.timeout:g} s")
+            elif isinstance(exc, ConnectionError) and exc.args:
+                self._failed(f"connection lost: {exc}")
+            else:
+                self._failed(f"connection lost: {exc.__class__.__name__}")
             return True
-        return any(r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH", b"RECENT") for r in responses if isinstance(r, tuple) and len(r) > 1)
+        return changed(responses)
+
+    def wait(self, timeout: float) -> bool:
+        """:meth:`step` after up to ``timeout`` seconds waiting for this one connection."""
+        return self.step(bool(wait_readable([self], timeout)))
+
+    def connect(self) -> bool:
+        """Open the connection and begin IDLE; False (logged, retried later) when that fails."""
+        try:
+            self._open()
+        except Exception as exc:  # noqa: BLE001 - any failure to connect: back off, say so once
+            self._failed(f"cannot watch: {str(exc).removeprefix(self.account.name + ': ')}")
+            return False
+        if self.failures:
+            log.warning("%s: reconnected after %d failure(s)", self.account.name, self.failures)
+            self.failures = 0
+        return True
 
     def _failed(self, why: str) -> None:
         self.close()
@@ -174,6 +204,20 @@ class Idler:
             client.shutdown()  # no goodbye: a stop must be quick, and the socket is all there is
         except Exception:  # noqa: BLE001 - already gone
             pass
+
+
+def wait_readable(idlers: Sequence[Idler], timeout: float) -> set[Idler]:
+    """The idlers whose connection has something to say, waiting up to ``timeout`` seconds on
+    all of them at once (one account's news is not kept waiting behind another's quiet)."""
+    socks = {fd: idler for idler in idlers if (fd := idler.fileno()) is not None}
+    if not socks:
+        time.sleep(timeout)
+        return set()
+    try:
+        ready, _, _ = select.select(list(socks), [], [], timeout)
+    except (OSError, ValueError):  # a socket closed under us: let each idler find out
+        return set(socks.values())
+    return {socks[fd] for fd in ready}
 
 
 def watch(
@@ -202,14 +246,21 @@ def watch(
             return list(check_report(conn, config, now()).items)
 
     transitions = Transitions()
-    poll(accounts)
-    transitions.prime(report())
-    idlers = [Idler(a, connect) for a in accounts]
-    log.info("watching %s", ", ".join(a.name for a in accounts))
-    last_round = last_states = time.monotonic()
+    idlers = [Idler(a, connect, keepalive=interval) for a in accounts]
+    # IDLE first, then the first poll: mail arriving between the two is not missed, and
+    # "watching" in the log means the connections are in IDLE (those that could connect).
     try:
+        for idler in idlers:
+            idler.connect()
+        poll(accounts)
+        transitions.prime(report())
+        log.info("watching %s", ", ".join(a.name for a in accounts))
+        last_round = last_states = time.monotonic()
         while not stop.is_set():
-            woke = [idler.account for idler in idlers if idler.wait(1.0 / len(idlers)) and not stop.is_set()]
+            # a second at most, so a stop and the reconnects due are never kept waiting long
+            due = min((i.retry_at for i in idlers if i.client is None and i.supported), default=float("inf"))
+            readable = wait_readable(idlers, max(0.0, min(1.0, due - time.monotonic())))
+            woke = [idler.account for idler in idlers if idler.step(idler in readable) and not stop.is_set()]
             if time.monotonic() - last_round >= interval:
                 woke, last_round = list(accounts), time.monotonic()
             if woke:

@@ -11,7 +11,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -27,10 +29,12 @@ from tests.dovecot import Dovecot
 ACCOUNTS = 4
 
 
-def many_accounts(dovecot_server: Dovecot, tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch, per_account: int) -> tuple[Path, list[Dovecot]]:
+def many_accounts(
+    dovecot_server: Dovecot, tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch, per_account: int, count: int = ACCOUNTS
+) -> tuple[Path, list[Dovecot]]:
     from tests.dovecot import USERS
 
-    boxes = [dovecot_server.add_user(next(USERS)) for _ in range(ACCOUNTS)]
+    boxes = [dovecot_server.add_user(next(USERS)) for _ in range(count)]
     monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot_server.password)
     blocks = [f'[database]\nurl = "{url}"\n']
     for n, box in enumerate(boxes):
@@ -111,35 +115,130 @@ def test_an_advisory_lock_keeps_two_pollers_off_one_account_and_dies_with_its_ho
     assert advisory_key("jp") == advisory_key("jp") != advisory_key("jp2")
 
 
+#: accounts and messages of the two-poller test (issue 13: "10 accounts")
+POLLERS_ACCOUNTS = 10
+FIRST, MORE, LAST = 150, 20, 150
+
+
+def poll_proc(env: dict[str, str], name: str, *args: str) -> subprocess.Popen[bytes]:
+    """A poller as its own process, its database session named ``name`` (libpq's PGAPPNAME)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "hygiene", "poll", "--json", *args], env={**env, "PGAPPNAME": name},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+def lock_holders(url: str) -> list[str]:
+    """The sessions holding an account's advisory lock now, by application name."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            return [name for (name,) in conn.execute(text(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted"
+            ))]
+    finally:
+        engine.dispose()
+
+
+def await_condition(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.01)
+
+
+def server_state(boxes: list[Dovecot]) -> dict[str, tuple[int, int]]:
+    """Per account: messages and \\Answered ones, as the server has them."""
+    return {
+        f"acc{n}": (len(flags), sum(b"\\Answered" in f for f in flags.values()))
+        for n, box in enumerate(boxes) for flags in [box.flags("INBOX")]
+    }
+
+
+def db_state(url: str) -> dict[str, tuple[int, int]]:
+    engine = open_database(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(Message.account, func.count(), func.count().filter(Message.answered)).group_by(Message.account))
+            return {a: (n, k) for a, n, k in rows}
+    finally:
+        engine.dispose()
+
+
 def test_two_pollers_on_one_postgresql_sync_every_account_once(
     dovecot_server: Dovecot, tmp_path: Path, postgres_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two poll processes started together on the same accounts and database: each account is
-    synced by one of them (the other reports it busy), nothing twice, nothing lost; a poller
-    killed mid-way leaves nothing that stops the next run."""
+    """Two poll processes (as if on two machines) on one PostgreSQL and 10 accounts: every
+    message fetched by exactly one of them, nothing twice, nothing lost, flag changes kept; one
+    of them killed (-9) in the middle of an account's sync: the other one's next run takes
+    its accounts, and every message is stored exactly once."""
     from tests.servers import create_pg_database
 
     url = create_pg_database(postgres_server)
-    many_accounts(dovecot_server, tmp_path, url, monkeypatch, per_account=400)
+    _, boxes = many_accounts(dovecot_server, tmp_path, url, monkeypatch, per_account=FIRST, count=POLLERS_ACCOUNTS)
+    names = [f"acc{n}" for n in range(POLLERS_ACCOUNTS)]
     env = {**os.environ, "HYGIENE_NOW": NOW.isoformat()}
-    first = subprocess.Popen([sys.executable, "-m", "hygiene", "poll", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    second = subprocess.Popen([sys.executable, "-m", "hygiene", "poll", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    outs = [json.loads(p.communicate(timeout=120)[0])["accounts"] for p in (first, second)]
-    for n in range(ACCOUNTS):
-        entries = [next(a for a in out if a["name"] == f"acc{n}") for out in outs]
-        synced = [e for e in entries if not e.get("skipped")]
-        assert synced and all(e["ok"] for e in entries)
-    assert counts(url) == {f"acc{n}": (400, 400) for n in range(ACCOUNTS)}
-    # kill -9 one poller mid-way through a full re-read: the next poll is not blocked
-    killed = subprocess.Popen([sys.executable, "-m", "hygiene", "poll", "--full"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    killed.send_signal(signal.SIGKILL)
-    killed.wait(timeout=10)
-    time.sleep(0.5)
-    after = subprocess.run([sys.executable, "-m", "hygiene", "poll", "--json"], env=env, capture_output=True, timeout=120)
-    assert after.returncode == 0, after.stderr.decode()
-    assert all(not a.get("skipped") for a in json.loads(after.stdout)["accounts"])
-    assert counts(url) == {f"acc{n}": (400, 400) for n in range(ACCOUNTS)}
+
+    def both(*args: str) -> list[dict[str, dict[str, Any]]]:
+        procs = [poll_proc(env, "poller-a", *args), poll_proc(env, "poller-b", *args)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], [e.decode()[-500:] for _, e in outs]
+        return [{a["name"]: a for a in json.loads(o)["accounts"]} for o, _ in outs]
+
+    def new_counts(reports: list[dict[str, dict[str, Any]]]) -> dict[str, int]:
+        """Messages fetched per account, over both pollers (a busy account counts 0)."""
+        return {
+            name: sum(sum(f["new"] for f in r[name]["folders"]) for r in reports if not r[name].get("skipped"))
+            for name in names
+        }
+
+    # 1. both at once on 10 accounts: each message fetched once, by one or the other
+    first = both()
+    assert all(r[name]["ok"] for r in first for name in names)
+    assert new_counts(first) == dict.fromkeys(names, FIRST)
+    assert db_state(url) == server_state(boxes) == dict.fromkeys(names, (FIRST, 0))
+    assert counts(url) == dict.fromkeys(names, (FIRST, FIRST))
+    # 2. new mail and changed flags everywhere, both again: no update lost between them
+    for n, box in enumerate(boxes):
+        box.append_many("INBOX", [(eml(IMAP_BUYER, box.user, f"追加 {n}-{i}", mid=f"b{n}-{i}@amazon"), (), None) for i in range(MORE)])
+        box.set_flags("INBOX", range(1, n + 2), ["\\Answered"])  # n + 1 answered in acc<n>
+    second = both()
+    assert new_counts(second) == dict.fromkeys(names, MORE)
+    assert db_state(url) == server_state(boxes) == {name: (FIRST + MORE, n + 1) for n, name in enumerate(names)}
+    # 3. more mail; both start, and poller-a is killed while it holds an account
+    for n, box in enumerate(boxes):
+        box.write_maildir("INBOX", (eml(IMAP_BUYER, box.user, f"最後 {n}-{i}", mid=f"c{n}-{i}@amazon") for i in range(LAST)))
+    victim, survivor = poll_proc(env, "poller-a", "--full"), poll_proc(env, "poller-b")
+    try:
+        await_condition(lambda: "poller-a" in lock_holders(url), 60, "poller-a syncing an account")
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+        out, err = survivor.communicate(timeout=120)
+    finally:
+        for proc in (victim, survivor):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert survivor.returncode == 0, err.decode()[-500:]
+    # its database session ends with it, and the advisory lock with the session
+    await_condition(lambda: "poller-a" not in lock_holders(url), 30, "poller-a's locks released")
+    again = subprocess.run([sys.executable, "-m", "hygiene", "poll", "--json"], env={**env, "PGAPPNAME": "poller-b"}, capture_output=True, timeout=120)
+    assert again.returncode == 0, again.stderr.decode()
+    assert all(a["ok"] and not a.get("skipped") for a in json.loads(again.stdout)["accounts"])
+    total = FIRST + MORE + LAST
+    assert counts(url) == dict.fromkeys(names, (total, total))
+    assert db_state(url) == server_state(boxes) == {name: (total, n + 1) for n, name in enumerate(names)}
+    engine = open_database(url)
+    try:
+        with engine.connect() as conn:
+            stored = sorted(mid or "" for mid in conn.execute(select(Message.message_id)).scalars())
+    finally:
+        engine.dispose()
+    expected = sorted(f"<{k}{n}-{i}@amazon>" for n in range(POLLERS_ACCOUNTS) for k, m in (("a", FIRST), ("b", MORE), ("c", LAST)) for i in range(m))
+    assert stored == expected  # every message exactly once
 
 
 def test_processes_opening_a_new_database_at_once_migrate_it_once(database_url: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from hygiene.cli.context import AppContext
@@ -20,6 +22,8 @@ def watch(app: AppContext, account_name: str | None, interval: float | None) -> 
     Run it as a user service (contrib/systemd/hygiene-watch.service).
     """
     import logging
+    import signal
+    import sys
     import threading
 
     from hygiene.watch import watch as run
@@ -28,11 +32,31 @@ def watch(app: AppContext, account_name: str | None, interval: float | None) -> 
     accounts = [config.account(account_name)] if account_name else list(config.accounts)
     if not accounts:
         raise HygieneError(f"no [[accounts]] in {config.path}", "add an account; see config.example.toml")
-    if not logging.getLogger().handlers:
-        # one line per event on stderr (the journal, under systemd)
-        logging.basicConfig(level=logging.INFO, format="hygiene watch: %(message)s")
+    ours = logging.getLogger("hygiene")
+    if not ours.handlers and not logging.getLogger().handlers:
+        # one line per event on stderr (the journal, under systemd); our own lines only: at
+        # INFO, Alembic and IMAPClient would add their chatter (plugins, "Connection closed")
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("hygiene watch: %(message)s"))
+        ours.addHandler(handler)
+        ours.setLevel(logging.INFO)
     engine = app.engine()
     stop = threading.Event()
+
+    # A signal's exception can land where Python swallows it (a garbage collector's callback
+    # prints "Exception ignored" and goes on): the stop flag is set first, so the watch loop
+    # ends within a second anyway, and the swallowed exception is not shown as a traceback.
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    def unraisable(info: Any) -> None:
+        if not (stop.is_set() and isinstance(info.exc_value, (Terminated, KeyboardInterrupt))):
+            default_unraisable(info)
+
+    default_unraisable = sys.unraisablehook
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    sys.unraisablehook = unraisable
     try:
         run(
             engine, config, accounts, stop=stop, now=app.now, notify=config.watch_notify,
@@ -40,4 +64,8 @@ def watch(app: AppContext, account_name: str | None, interval: float | None) -> 
         )
     except (KeyboardInterrupt, Terminated):
         stop.set()
-        click.echo("hygiene watch: stopped", err=True)
+    finally:
+        for sig, before in previous.items():
+            signal.signal(sig, before)
+        sys.unraisablehook = default_unraisable
+    click.echo("hygiene watch: stopped", err=True)
