@@ -29,6 +29,7 @@ import argparse
 import importlib.util
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -204,6 +205,19 @@ def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     return seconds, int(kb) / 1024
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (all cores, /proc/stat): how much of the
+    two cores a serial poll leaves for --parallel to use (Dovecot runs on them too)."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def median(args: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
     """Median wall seconds of ``runs`` whole-process runs, and the largest peak RSS (MB)."""
     results = [timed(args, env) for _ in range(runs)]
@@ -255,11 +269,14 @@ def poll_part(args: argparse.Namespace, work: Path) -> None:
                 if src:
                     env["PYTHONPATH"] = src
                 extra = [] if mode == "serial" else ["--parallel", "4"]
+                busy_before, cpu_before = machine_busy(), children_cpu()
                 first, peak = timed(["poll", *extra], env)
+                cores = (machine_busy() - busy_before) / first
+                cpu = children_cpu() - cpu_before
                 noop, _ = timed(["poll", *extra], env)
                 results[name] = first
-                print(f"{backend:10} {name:21}  first poll {first:6.1f} s   no-op {noop:5.2f} s   peak {peak:5.0f} MB (largest process)",
-                      flush=True)
+                print(f"{backend:10} {name:21}  first poll {first:6.1f} s (hygiene CPU {cpu:5.1f} s, machine busy {cores:4.2f} of "
+                      f"{os.cpu_count()} cores)   no-op {noop:5.2f} s   peak {peak:5.0f} MB (largest process)", flush=True)
             for label in versions:
                 ratio = results[f"serial{label}"] / results[f"parallel 4{label}"]
                 print(f"{backend:10} parallel 4{label} is {ratio:.2f}x faster than serial{label} (target 1.6x): "
