@@ -7,7 +7,8 @@ fast). Meanwhile a message is delivered every ``--mean-gap`` seconds on average 
 connection is cut every ``--cut-every`` seconds (each cut: a reconnect per account). A round is
 one poll of every account.
 
-Prints the process's RSS after each tenth of ``--rounds`` (start = after the first round), the
+Prints the process's RSS after each tenth of ``--rounds`` (start = after the first round), what
+SQLite holds of it (page caches: up to 2 MB per pooled connection), the database's size, the
 live objects of the kinds a leak would pile up (IMAP clients, sockets, engines, idlers,
 parse pools), and with ``--trace`` the 15 source lines whose allocations grew most between
 round ``--rounds``/10 and the last (tracemalloc; it slows the run and adds its own memory, so
@@ -49,6 +50,22 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def sqlite_mb() -> float:
+    """What SQLite itself holds (page caches, statements): malloc'd outside Python's heap."""
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL("libsqlite3.so.0")  # the library the sqlite3 module is linked to
+    except OSError:
+        return float("nan")
+    lib.sqlite3_memory_used.restype = ctypes.c_int64
+    return int(lib.sqlite3_memory_used()) / 2**20
+
+
+def py_heap_mb() -> float:
+    return tracemalloc.get_traced_memory()[0] / 2**20 if tracemalloc.is_tracing() else float("nan")
 
 
 def live_objects() -> Counter[str]:
@@ -114,18 +131,23 @@ def main() -> int:
 
     def feed() -> None:
         nonlocal delivered
-        next_cut = time.monotonic() + args.cut_every
-        while not stop.wait(rng.expovariate(1 / args.mean_gap)):
-            delivered += 1
-            box = boxes[rng.randrange(len(boxes))]
-            try:
-                box.append("INBOX", eml(IMAP_BUYER.replace("@", f"+{delivered}@"), box.user, f"問い合わせ {delivered}",
-                                        mid=f"mem{delivered}@amazon", hours_ago=rng.choice((1, 30))))
-            except Exception:  # noqa: BLE001 - Dovecot busy: the next one then
-                delivered -= 1
+        now = time.monotonic()
+        next_cut, next_mail = now + args.cut_every, now + rng.expovariate(1 / args.mean_gap)
+        while not stop.wait(max(0.0, min(next_cut, next_mail) - time.monotonic())):
             if time.monotonic() >= next_cut:
                 proxy.cut_all()
                 next_cut = time.monotonic() + args.cut_every
+            if time.monotonic() < next_mail:
+                continue
+            next_mail = time.monotonic() + rng.expovariate(1 / args.mean_gap)
+            box = boxes[rng.randrange(len(boxes))]
+            n = delivered + 1
+            try:
+                box.append("INBOX", eml(IMAP_BUYER.replace("@", f"+{n}@"), box.user, f"問い合わせ {n}",
+                                        mid=f"mem{n}@amazon", hours_ago=rng.choice((1, 30))))
+            except Exception:  # noqa: BLE001 - Dovecot busy: the next one then
+                continue
+            delivered = n
 
     def rounds() -> int:
         return polls // args.accounts
@@ -142,11 +164,16 @@ def main() -> int:
     threading.Thread(target=feed, daemon=True).start()
     print(f"watch memory: {args.accounts} accounts, a round every {args.interval:g} s, a delivery every "
           f"{args.mean_gap:g} s, every connection cut every {args.cut_every:g} s{', tracemalloc on' if args.trace else ''}")
-    print(f"{'round':>7} {'RSS MB':>8} {'mails':>7} {'s':>7}  live objects")
+    print(f"{'round':>7} {'RSS MB':>8} {'SQLite':>7} {'traced':>7} {'db MB':>6} {'mails':>6} {'s':>6}  live objects")
+
+    def row(n: int, objects: Counter[str]) -> None:
+        db_mb = (work / "hygiene.db").stat().st_size / 2**20
+        print(f"{n:>7} {rss_mb():8.1f} {sqlite_mb():7.1f} {py_heap_mb():7.1f} {db_mb:6.1f} {delivered:>6} "
+              f"{time.monotonic() - started:6.0f}  {dict(sorted(objects.items()))}", flush=True)
+
     step = max(1, args.rounds // 10)
     base: Any = None
-    first = live_objects()
-    print(f"{1:>7} {rss_mb():8.1f} {delivered:>7} {time.monotonic() - started:7.0f}  {dict(sorted(first.items()))}")
+    row(1, live_objects())
     try:
         for checkpoint in range(step, args.rounds + 1, step):
             wait_rounds(checkpoint)
@@ -155,8 +182,7 @@ def main() -> int:
             objects = live_objects()
             if args.trace and checkpoint == step * 2:
                 base = tracemalloc.take_snapshot()
-            print(f"{checkpoint:>7} {rss_mb():8.1f} {delivered:>7} {time.monotonic() - started:7.0f}  {dict(sorted(objects.items()))}",
-                  flush=True)
+            row(checkpoint, objects)
         if args.trace and base is not None:
             gc.collect()
             diff = tracemalloc.take_snapshot().compare_to(base, "traceback")
