@@ -94,64 +94,6 @@ def create_pg_database(prefix: str) -> str:
     return f"{prefix}/{name}"
 
 
-class CuttingProxy:
-    """A TCP proxy on a free loopback port that drops the connection (both ways, at once) when
-    the client sends its ``nth`` command containing ``marker``: a network failure mid-sync,
-    at a chosen point of the protocol, with real sockets."""
-
-    def __init__(self, target_port: int, marker: bytes, nth: int) -> None:
-        import threading
-
-        self.target_port = target_port
-        self.marker = marker
-        self.nth = nth
-        self.seen = 0
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(8)
-        self.port = int(self.listener.getsockname()[1])
-        self._stop = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        import threading
-
-        while not self._stop:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            pair = (client, upstream)
-            threading.Thread(target=self._pump, args=(client, upstream, pair, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, pair, False), daemon=True).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket, pair: tuple[socket.socket, socket.socket], from_client: bool) -> None:
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if from_client and self.marker in data:
-                    self.seen += data.count(self.marker)
-                    if self.seen >= self.nth:
-                        break
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in pair:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-
-    def close(self) -> None:
-        self._stop = True
-        self.listener.close()
-
-
 class FaultProxy:
     """A TCP proxy on a free loopback port in front of a server, with faults on demand:
     :meth:`cut_all` drops every open connection at once (both ways, as a NAT reset or a server
@@ -199,20 +141,24 @@ class FaultProxy:
             with self._lock:
                 self._pairs.add(pair)
                 self.accepted += 1
-            threading.Thread(target=self._pump, args=(client, upstream, pair), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, pair), daemon=True).start()
+            threading.Thread(target=self._pump, args=(client, upstream, pair, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, pair, False), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, pair: tuple[socket.socket, socket.socket]) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, pair: tuple[socket.socket, socket.socket], from_client: bool) -> None:
         try:
             while True:
                 data = src.recv(65536)
-                if not data:
+                if not data or not self._passes(data, from_client):
                     break
                 if not self._black.is_set():  # blackholed bytes are swallowed, never sent
                     dst.sendall(data)
         except OSError:
             pass
         self._drop(pair)
+
+    def _passes(self, data: bytes, from_client: bool) -> bool:
+        """Whether the connection lives on after ``data`` (False: drop it, both ways)."""
+        return True
 
     def _drop(self, pair: tuple[socket.socket, socket.socket]) -> None:
         with self._lock:
@@ -244,3 +190,21 @@ class FaultProxy:
         self._closed = True
         self.listener.close()
         self.cut_all()
+
+
+class CuttingProxy(FaultProxy):
+    """A :class:`FaultProxy` that drops the connection (both ways, at once) when the client
+    sends its ``nth`` command containing ``marker``: a network failure mid-sync, at a chosen
+    point of the protocol, with real sockets."""
+
+    def __init__(self, target_port: int, marker: bytes, nth: int) -> None:
+        self.marker = marker
+        self.nth = nth
+        self.seen = 0
+        super().__init__(target_port)
+
+    def _passes(self, data: bytes, from_client: bool) -> bool:
+        if from_client and self.marker in data:
+            self.seen += data.count(self.marker)
+            return self.seen < self.nth
+        return True

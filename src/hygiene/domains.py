@@ -107,7 +107,10 @@ def _compiled(pattern: str) -> tuple[Callable[[str], object], Callable[[str], ob
     return superset, re.compile(fnmatch.translate(pattern[: -len(_TAIL)])).match
 
 
-@lru_cache(maxsize=16384)
+# Small on purpose: most addresses are seen once (each buyer's own), so a big cache only grows
+# (13 MB at 16,384 entries, in every parse worker); the few that recur (Amazon's senders, the
+# seller's own) stay in it, and a miss is a regex match plus split_domain's cache.
+@lru_cache(maxsize=1024)
 def address_matches(address: str, pattern: str) -> bool:
     """Whether a lower-case ``address`` matches ``pattern`` (see the module docstring)."""
     whole, registrable = _compiled(pattern)

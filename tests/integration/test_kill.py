@@ -18,9 +18,16 @@ from typing import Any
 import pytest
 
 from hygiene.locks import PollBusy, account_lock, lock_path
+from hygiene.mail.sync import PARSE_WORKERS_ENV
 from tests.builders import IMAP_BUYER, db_url, eml, run_poll, stored
 from tests.dovecot import Dovecot
 from tests.procs import holding
+
+
+@pytest.fixture(autouse=True)
+def _parse_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker processes on any machine (on 1-2 cores a sync would parse in its own process).
+    monkeypatch.setenv(PARSE_WORKERS_ENV, "2")
 
 MESSAGES = 3000
 

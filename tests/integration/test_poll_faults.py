@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -28,6 +29,7 @@ from hygiene.cli import cli
 from hygiene.config import load_config
 from hygiene.errors import MailSourceError
 from hygiene.mail.imap import PARALLEL_MIN_BATCHES, poll_account
+from hygiene.mail.sync import PARSE_WORKERS_ENV
 from hygiene.store.db import open_database
 from hygiene.store.messages import folder_state
 from hygiene.store.models import Message
@@ -38,6 +40,12 @@ NOW = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 MESSAGES = 2500
 BATCH = 200
 ROUNDS = 5
+
+
+@pytest.fixture(autouse=True)
+def _parse_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker processes on any machine (on 1-2 cores a sync would parse in its own process).
+    monkeypatch.setenv(PARSE_WORKERS_ENV, "2")
 
 
 def mailbox_messages(n: int) -> list[bytes]:

@@ -45,6 +45,7 @@ from sqlalchemy import select
 from hygiene.config import AccountConfig, Config, DatabaseConfig
 from hygiene.mail.imap import poll_account
 from hygiene.mail.ingest import RawMessage, build_row_safely
+from hygiene.mail.sync import PARSE_WORKERS_ENV
 from hygiene.store.db import open_database
 from hygiene.store.messages import folder_state
 from hygiene.store.models import Message
@@ -61,6 +62,12 @@ SENDERS = {
     "other": b"news@shop.example.com",
     "address-as-name": b'"news@shop.example.com" <seller-performance@amazon.co.jp>',
 }
+
+
+@pytest.fixture(autouse=True)
+def _parse_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker processes on any machine (on 1-2 cores a sync would parse in its own process).
+    monkeypatch.setenv(PARSE_WORKERS_ENV, "2")
 
 
 def message(n: int, kind: str, poison: str) -> bytes:

@@ -39,6 +39,7 @@ from hygiene.mail.sync import (
     FolderResult,
     Progress,
     SyncRun,
+    Workers,
     build_rows,
     sync_folder,
     worker_start,
@@ -166,11 +167,13 @@ def poll_account(
     full: bool = False,
     progress: Progress | None = None,
     match: bool = False,
+    parse_workers: bool = True,
 ) -> PollResult:
     """Sync one account's folders into the database: lock → connect → sync → close.
 
     ``match=True`` also matches replies (``hygiene poll`` and ``watch`` do; ``check`` matches
-    once itself after polling every account).
+    once itself after polling every account). ``parse_workers=False`` parses in this process
+    (each account of ``poll --parallel`` is a process of its own already).
 
     Raises MailSourceError (network, login, protocol) after recording it as the folder's last
     error, PollBusy when another poll holds the account, ConfigError for a bad password setup.
@@ -180,7 +183,10 @@ def poll_account(
     result = PollResult(account.name)
     with lock_account(engine, account):
         source = open_account(engine, account, now)
-        run = SyncRun(engine, config, account.name, now, own=account.own_addresses(), full=full, progress=progress)
+        run = SyncRun(
+            engine, config, account.name, now, own=account.own_addresses(), full=full, progress=progress,
+            workers=Workers(processes=parse_workers),
+        )
         try:
             result.folders = sync_account(source, run, account)
         finally:
@@ -313,7 +319,7 @@ def _poll_one(config: Config, index: int, now: datetime | None, full: bool, matc
     try:
         engine = open_database(config.database.url)
         try:
-            return "ok", poll_account(engine, config, account, now=now, full=full, match=match)
+            return "ok", poll_account(engine, config, account, now=now, full=full, match=match, parse_workers=False)
         finally:
             engine.dispose()
     except PollBusy as exc:

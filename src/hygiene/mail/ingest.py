@@ -6,6 +6,7 @@ Both the IMAP poller and ``hygiene import`` hand :class:`RawMessage` objects to
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -246,14 +247,17 @@ def sent_tone(body: str, config: Config) -> tuple[float | None, str | None]:
     text = own_text(body)
     if not text:
         return None, None
+    tone = config.tone
+    return _scored(text[:20_000], tuple(tone.extra_aggressive), tuple(tone.extra_polite), tuple(tone.allow))
+
+
+@functools.lru_cache(maxsize=64)
+def _scored(text: str, extra_aggressive: tuple[str, ...], extra_polite: tuple[str, ...], allow: tuple[str, ...]) -> tuple[float | None, str | None]:
+    # Sellers answer with templates: the same words scored once (a score depends on nothing
+    # else). Small: a reply's text is kept for a few dozen messages at most.
     from hygiene.tone import check_tone
 
-    result = check_tone(
-        text[:20_000],
-        extra_aggressive=config.tone.extra_aggressive,
-        extra_polite=config.tone.extra_polite,
-        allow=config.tone.allow,
-    )
+    result = check_tone(text, extra_aggressive=extra_aggressive, extra_polite=extra_polite, allow=allow)
     return float(result.score), result.verdict
 
 

@@ -51,9 +51,14 @@ if TYPE_CHECKING:
 # process pool are imported when a folder has new mail, not before: a poll with nothing new
 # needs none of them, and a whole no-op poll is meant to take a quarter of a second.
 
-#: A sync of at least this many batches parses in worker processes.
+#: A sync of at least this many batches parses in worker processes (where there are any).
 PARALLEL_MIN_BATCHES = 3
 PARALLEL_WORKERS = 2
+#: Parse worker processes of a big sync: ``$HYGIENE_PARSE_WORKERS``, else PARALLEL_WORKERS on
+#: a machine with more cores than that, else none. On two cores the poll's own fetch and store
+#: and the IMAP server already keep both busy: workers added a fifth to a first sync's CPU
+#: (pickling, forking) and saved no time (bench/poll.py, 10k and 50k).
+PARSE_WORKERS_ENV = "HYGIENE_PARSE_WORKERS"
 #: Skip the header prefilter while at least this share of a folder's mail is kept.
 DIRECT_KEEP_RATIO = 0.7
 #: Batches fetched but not yet stored, at most (memory stays bounded whatever the mailbox).
@@ -346,9 +351,11 @@ class Workers:
     """The parse worker processes of one run, started when a folder first needs them and
     reused by the next folders (forking costs more than a small folder's whole sync)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, processes: bool = True) -> None:
         self._pool: ProcessPoolExecutor | None = None
-        self._tried = False
+        #: False: parse in the sync's own process (``poll --parallel``: the accounts' processes
+        #: already keep every core busy; a pool per account would only oversubscribe them)
+        self._tried = not processes
 
     def pool(self) -> ProcessPoolExecutor | None:
         if not self._tried:
@@ -367,13 +374,22 @@ def _parse_pool() -> ProcessPoolExecutor | None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    workers = min(PARALLEL_WORKERS, os.cpu_count() or 1)
+    workers = parse_workers()
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return None
     # fork: the workers start with everything already imported (milliseconds, not seconds).
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=worker_start, initargs=(os.getpid(),)
     )
+
+
+def parse_workers() -> int:
+    """How many parse worker processes a big sync starts (0 or 1: it parses in its own)."""
+    setting = os.environ.get(PARSE_WORKERS_ENV, "").strip()
+    if setting.isdigit():
+        return min(int(setting), 16)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return PARALLEL_WORKERS if cores > PARALLEL_WORKERS else 0
 
 
 def worker_start(parent: int) -> None:

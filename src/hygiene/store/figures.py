@@ -245,12 +245,16 @@ def response_percentiles(
             chunk = {name: periods[name] for name in names[i : i + _PERIODS_PER_STATEMENT]}
             merged.update(response_percentiles(conn, now, chunk, group, account=account, category=category))
         return merged
+    # Periods are numbered, and "all" is no column: partitioning by a constant string costs
+    # PostgreSQL a collation-aware comparison per pair of rows sorted.
     parts = []
-    for name, period in periods.items():
-        grp = literal("all") if group is None else _M.c[group]
+    for i, period in enumerate(periods.values()):
+        columns = [literal(i).label("period"), _M.c.response_seconds.label("s")]
+        if group is not None:
+            columns.insert(1, _M.c[group].label("grp"))
         parts.append(
             _filters(
-                select(literal(name).label("period"), grp.label("grp"), _M.c.response_seconds.label("s")).where(
+                select(*columns).where(
                     _needing_reply(period.start, period.end), _answered(now), _M.c.response_seconds.is_not(None)
                 ),
                 account,
@@ -258,12 +262,14 @@ def response_percentiles(
             )
         )
     rows = union_all(*parts).subquery("answered")
+    partition = (rows.c.period,) if group is None else (rows.c.period, rows.c.grp)
+    grp = literal("all") if group is None else rows.c.grp
     ranked = select(
         rows.c.period,
-        rows.c.grp,
+        grp.label("grp"),
         rows.c.s,
-        func.row_number().over(partition_by=(rows.c.period, rows.c.grp), order_by=rows.c.s).label("rn"),
-        func.count().over(partition_by=(rows.c.period, rows.c.grp)).label("n"),
+        func.row_number().over(partition_by=partition, order_by=rows.c.s).label("rn"),
+        func.count().over(partition_by=partition).label("n"),
     ).subquery("ranked")
     # 1-based positions of the neighbours: floor((n-1)·p) + 1 and + 2, in integer arithmetic
     # (integer division truncates on both backends; p as a fraction k/10).
@@ -275,7 +281,7 @@ def response_percentiles(
     values: dict[tuple[str, str], dict[int, int]] = {}
     sizes: dict[tuple[str, str], int] = {}
     for r in conn.execute(select(ranked.c.period, ranked.c.grp, ranked.c.rn, ranked.c.n, ranked.c.s).where(or_(*wanted))):
-        key = (r.period, r.grp)
+        key = (names[int(r.period)], r.grp)
         values.setdefault(key, {})[int(r.rn) - 1] = int(r.s)
         sizes[key] = int(r.n)
     out: dict[tuple[str, str], tuple[float, ...]] = {}

@@ -42,11 +42,19 @@ def _sqlite_rows(rows: list[dict[str, Any]], columns: list[str]) -> list[list[An
     flags = [i for i, c in enumerate(columns) if isinstance(_TABLE.c[c].type, Boolean)]
     get = itemgetter(*columns)
     out = []
+    # A batch repeats its times (stored_at is the run's "now" in every row): each distinct
+    # one is formatted once.
+    text: dict[datetime, str] = {}
     for row in rows:
         values = list(get(row))
         for i in times:
-            if values[i] is not None:
-                values[i] = values[i].astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            value = values[i]
+            if value is not None:
+                # (equal aware datetimes are the same instant: the same UTC text)
+                done = text.get(value)
+                if done is None:
+                    done = text[value] = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+                values[i] = done
         for i in flags:
             if values[i] is not None:
                 values[i] = int(values[i])
