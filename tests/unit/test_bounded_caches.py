@@ -48,3 +48,19 @@ def test_every_cache_keyed_by_mail_has_a_bound() -> None:
     assert [name for name in unbounded if name not in UNBOUNDED_OK] == []
     # a listed exception that became bounded, or went away, is dropped from the list
     assert sorted(UNBOUNDED_OK) == unbounded
+
+
+def test_in_lists_of_ids_come_in_few_lengths_and_match_the_same_rows() -> None:
+    """Each length of an IN list is a prepared statement of its own (SQLite keeps 128 per
+    connection): lists that followed the count of waiting messages grew the watcher by tens of
+    MB. Padded, 2,000 counts make a dozen lengths, and each list holds the same ids."""
+    from hygiene.store.replies import _chunks, _padded
+
+    lengths = set()
+    for n in range(1, 2001):
+        padded = _padded(list(range(n)))
+        assert set(padded) == set(range(n))
+        lengths.add(len(padded))
+    assert len(lengths) <= 12
+    assert [sorted(set(c)) for c in _chunks(list(range(7)), 4)] == [[0, 1, 2, 3], [4, 5, 6]]
+    assert {len(c) for n in range(1, 1200) for c in _chunks(list(range(n)))} <= {1 << k for k in range(10)} | {500}
