@@ -64,6 +64,32 @@ def sqlite_mb() -> float:
     return int(lib.sqlite3_memory_used()) / 2**20
 
 
+#: the DBAPI connections the engine opened (SQLite's own per-connection figures are read from them)
+CONNECTIONS: list[Any] = []
+
+
+def sqlite_split() -> str:
+    """Page cache / prepared statements MB of each open SQLite connection (sqlite3_db_status;
+    the handle is the first field after the object header of CPython's sqlite3.Connection)."""
+    import ctypes
+
+    lib = ctypes.CDLL("libsqlite3.so.0")
+    parts = []
+    for conn in CONNECTIONS:
+        try:
+            conn.total_changes  # noqa: B018 - raises once closed
+        except Exception:  # noqa: BLE001 - closed: nothing held
+            continue
+        db = ctypes.c_void_p.from_address(id(conn) + 2 * ctypes.sizeof(ctypes.c_void_p))
+        figures = []
+        for op in (1, 3):  # SQLITE_DBSTATUS_CACHE_USED, SQLITE_DBSTATUS_STMT_USED
+            cur, high = ctypes.c_int(), ctypes.c_int()
+            lib.sqlite3_db_status(db, op, ctypes.byref(cur), ctypes.byref(high), 0)
+            figures.append(f"{cur.value / 2**20:.1f}")
+        parts.append("/".join(figures))
+    return " ".join(parts)
+
+
 def py_heap_mb() -> float:
     return tracemalloc.get_traced_memory()[0] / 2**20 if tracemalloc.is_tracing() else float("nan")
 
@@ -101,6 +127,7 @@ def main() -> int:
     import os
 
     os.environ["WATCHMEM_IMAP_PASSWORD"] = dovecot.password
+    os.environ["XDG_STATE_HOME"] = str(work / "state")  # the account locks
     blocks = [f'[database]\nurl = "sqlite:///{work / "hygiene.db"}"\n']
     for n, box in enumerate(boxes):
         blocks.append(
@@ -110,6 +137,10 @@ def main() -> int:
     (work / "config.toml").write_text("\n".join(blocks))
     config = load_config(work / "config.toml", required=True)
     engine = open_database(config.database.url)
+    from sqlalchemy import event
+
+    engine.dispose()  # from here on every connection is seen opening
+    event.listen(engine, "connect", lambda dbapi_conn, _record: CONNECTIONS.append(dbapi_conn))
 
     polls = 0
     lock = threading.Condition()
@@ -169,7 +200,8 @@ def main() -> int:
     def row(n: int, objects: Counter[str]) -> None:
         db_mb = (work / "hygiene.db").stat().st_size / 2**20
         print(f"{n:>7} {rss_mb():8.1f} {sqlite_mb():7.1f} {py_heap_mb():7.1f} {db_mb:6.1f} {delivered:>6} "
-              f"{time.monotonic() - started:6.0f}  {dict(sorted(objects.items()))}", flush=True)
+              f"{time.monotonic() - started:6.0f}  {dict(sorted(objects.items()))}  cache/stmt MB: {sqlite_split()}",
+              flush=True)
 
     step = max(1, args.rounds // 10)
     base: Any = None
