@@ -39,7 +39,18 @@ _MAX_ID = 2**63
 def _chunks(ids: Sequence[int], size: int | None = None) -> Iterable[Sequence[int]]:
     size = size or CHUNK
     for i in range(0, len(ids), size):
-        yield ids[i : i + size]
+        yield _padded(ids[i : i + size], size)
+
+
+def _padded(values: Sequence[Any], most: int = _SIBLINGS_CHUNK) -> list[Any]:
+    """``values`` for an ``IN`` list, its last one repeated up to a power of two (or ``most``):
+    the same rows match. Each length is a statement of its own, and SQLite keeps up to 128
+    prepared per connection, ~140 bytes an id: lengths that follow the count of waiting
+    messages made the watcher grow with the mail it stored (tens of MB, bench/watch_memory.py)."""
+    out = list(values)
+    if out:
+        out.extend(out[-1:] * (min(most, 1 << (len(out) - 1).bit_length()) - len(out)))
+    return out
 
 
 def _account(query: Any, account: str | None) -> Any:
@@ -280,7 +291,7 @@ def replies_among(conn: Connection, outbound_ids: Sequence[int]) -> Iterator[lis
         keys = sorted(by_key)
         for part in range(0, len(keys), CHUNK):
             some = keys[part : part + CHUNK]
-            params = {"accounts": sorted({a for a, _ in some}), "keys": sorted({k for _, k in some})}
+            params = {"accounts": _padded(sorted({a for a, _ in some})), "keys": _padded(sorted({k for _, k in some}))}
             for message_id, kind, at, window_end, account, key in conn.execute(waiting, params):
                 replies = by_key.get((account, key))
                 if replies is None:
@@ -423,7 +434,7 @@ def answer_thread_siblings(conn: Connection) -> int:
             wanted = set(some)  # the IN lists also match other pairs of account and key
             for key in some:
                 siblings[key] = []
-            params = {"accounts": sorted({a for a, _ in some}), "keys": sorted({k for _, k in some})}
+            params = {"accounts": _padded(sorted({a for a, _ in some})), "keys": _padded(sorted({k for _, k in some}))}
             for r in conn.execute(answered, params):
                 if (r.account, r.key) in wanted:
                     siblings[(r.account, r.key)].append(r)
