@@ -8,6 +8,7 @@ serves one mail user whose uid (``nobody``) owns the maildir.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import pwd
@@ -16,7 +17,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -326,3 +327,18 @@ def start_dovecot(base: Path | None = None) -> Dovecot:
     server = Dovecot(base=base, port=free_port(), imaps_port=free_port(), uid=nobody.pw_uid, gid=nobody.pw_gid)
     server.start()
     return server
+
+
+@contextlib.contextmanager
+def private_dovecot() -> Iterator[Dovecot]:
+    """A Dovecot in a directory of its own, stopped and removed afterwards. Not under pytest's
+    basetemp: every pytest session on the machine chmods /tmp/pytest-of-<user> back to 0700,
+    which locks Dovecot's mail processes (uid nobody) out of the maildirs of any other session
+    still running."""
+    base = Path(tempfile.mkdtemp(prefix="hygiene-dovecot-"))
+    server = start_dovecot(base)
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import missing_server
-from tests.dovecot import USERS, Dovecot, start_dovecot, unavailable_reason
+from tests.dovecot import USERS, Dovecot, private_dovecot, unavailable_reason
 
 
 @pytest.fixture(scope="session")
@@ -18,16 +16,8 @@ def dovecot_server() -> Iterator[Dovecot]:
     reason = unavailable_reason()
     if reason:
         missing_server(f"Dovecot IMAP server ({reason})")
-    # Not under pytest's basetemp: every pytest session on the machine chmods
-    # /tmp/pytest-of-<user> back to 0700, which locks Dovecot's mail processes (uid nobody)
-    # out of the maildirs of any other session still running.
-    base = Path(tempfile.mkdtemp(prefix="hygiene-dovecot-"))
-    server = start_dovecot(base)
-    try:
+    with private_dovecot() as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import IMAP_BUYER, NOW, db_url, eml
-from tests.dovecot import Dovecot, start_dovecot
+from tests.dovecot import Dovecot, private_dovecot
 from tests.servers import FaultProxy
 
 
@@ -165,13 +163,8 @@ def test_watch_notices_a_silent_connection_and_reconnects(mailbox: Dovecot, prox
 @pytest.fixture
 def own_dovecot() -> Iterator[Dovecot]:
     """A Dovecot of this test's own, to restart without disturbing the other tests' one."""
-    base = Path(tempfile.mkdtemp(prefix="hygiene-dovecot-"))
-    server = start_dovecot(base)
-    try:
+    with private_dovecot() as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_watch_survives_a_dovecot_restart(own_dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
