@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, true, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, StatementError
 
 from hygiene.store.tables import folders as _FOLDERS
 from hygiene.store.tables import messages as _TABLE
+from hygiene.store.tables import waiting_marked_answered
 
 log = logging.getLogger(__name__)
 
@@ -390,14 +391,7 @@ def anything_to_match(conn: Connection, account: str) -> bool:
     flag change skips it (and importing it: the ORM is a third of a no-op poll's start-up)."""
     m = _TABLE.c
     unkeyed = select(m.id).where(m.account == account, m.keyed_at.is_(None)).limit(1)
-    answered = select(m.id).where(
-        m.account == account,
-        m.direction == "inbound",
-        m.needs_reply == true(),
-        m.replied_at.is_(None),
-        m.dismissed_at.is_(None),
-        m.answered == true(),
-    ).limit(1)
+    answered = select(m.id).where(m.account == account, waiting_marked_answered()).limit(1)
     return conn.execute(unkeyed).first() is not None or conn.execute(answered).first() is not None
 
 

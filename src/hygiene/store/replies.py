@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from hygiene.store.tables import messages as _M
 from hygiene.store.tables import thread_keys as _K
+from hygiene.store.tables import waiting_marked_answered
 
 CHUNK = 500
 #: waiting messages (and keys) a statement of answer_thread_siblings looks at: each lookup of
@@ -363,13 +364,7 @@ def record_mail_replies(conn: Connection, replies: Sequence[tuple[int, int, date
 def record_answered_flags(conn: Connection, account: str | None) -> list[int]:
     """Waiting messages the server marks \\Answered: replied when the flag was first seen."""
     query = _account(
-        select(_M.c.id, _M.c.received_at, _M.c.answered_seen_at).where(
-            _M.c.direction == "inbound",
-            _M.c.needs_reply == true(),
-            _M.c.replied_at.is_(None),
-            _M.c.dismissed_at.is_(None),
-            _M.c.answered == true(),
-        ),
+        select(_M.c.id, _M.c.received_at, _M.c.answered_seen_at).where(waiting_marked_answered()),
         account,
     )
     values = []

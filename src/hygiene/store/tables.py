@@ -6,6 +6,7 @@ which would cost a read-only command like ``check --no-poll`` about half its sta
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -22,7 +23,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -202,3 +205,16 @@ thread_keys = Table(
     Index("ix_thread_keys_message_id", "message_id"),
 )
 
+
+def waiting_marked_answered() -> Any:
+    """Inbound messages still waiting for a reply that the server marks \\Answered: what
+    reply matching records as answered by the flag (store.replies.record_answered_flags),
+    and what makes a poll that stored nothing run the matching (store.messages.anything_to_match)."""
+    m = messages.c
+    return and_(
+        m.direction == "inbound",
+        m.needs_reply == true(),
+        m.replied_at.is_(None),
+        m.dismissed_at.is_(None),
+        m.answered == true(),
+    )
