@@ -249,6 +249,8 @@ def shared_sets(folder: Path, held_out: bool = True) -> list[dict[str, object]]:
                     layer = None
                 learned.use(language, layer)
                 entry["held_out_auc"] = _headline(figure(folder) or {})
+                # what "held out" means here: with no other source it is the rules alone
+                entry["held_out_trained_on"] = ", ".join(others) if layer else "nothing (the rules alone)"
                 learned.reset()
             else:
                 entry["held_out_auc"] = _headline(entry)  # never trained on
