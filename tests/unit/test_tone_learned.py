@@ -104,3 +104,10 @@ def test_the_training_script_names_a_missing_source_and_exits_2(tmp_path: Path) 
     assert "inspection-ai-japanese-toxic-subset.csv is missing" in run.stderr
     assert "https://github.com/inspection-ai/japanese-toxic-dataset" in run.stderr
     assert "9320c51c8528325d1bc9b89e847475dcc5adc2665a0fc56952a2ab9bd4736148" in run.stderr
+
+
+def test_the_japanese_o_go_prefix_is_not_omae() -> None:
+    names = [name for name, _ in learned.STRATEGIES["ja"]]
+    prefix = names.index("prefix_o_go")
+    assert learned.strategy_counts("ご注文の商品をお届けします。", "ja")[prefix] == 2
+    assert learned.strategy_counts("お前のせいだ。", "ja")[prefix] == 0  # a rude "you", not a courtesy
