@@ -21,8 +21,7 @@ licence lets the weights ship:
 (each file's URL and sha256 are in SOURCES below; a missing one is named with them, exit 2).
 
 The multilingual Wikipedia-talk sets (Havaldar et al. 2023) are CC BY-NC: measured on, never
-trained on. There is no Japanese set a shipped model may learn from, so no Japanese layer is
-written (Japanese scores come from the rules alone).
+trained on. The Japanese sources (inspection, cocoa) and their files are in JA_FILES.
 
     python scripts/train_tone.py [--shared-data PATH] [--extra-data PATH] [--check] [--select]
 
@@ -36,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import math
 import sys
 import zlib
@@ -55,7 +55,7 @@ SHARED = ROOT.parent / "shared" / "data"
 #: public data fetched outside the project (--extra-data)
 EXTRA = ROOT.parent / "extra-data"
 #: sources a shipped model may learn from, per language
-TRAINABLE = {"en": ("stanford", "tweets", "stackexchange", "hatecheck"), "ja": ()}
+TRAINABLE = {"en": ("stanford", "tweets", "stackexchange", "hatecheck"), "ja": ("inspection", "cocoa")}
 #: HateCheck's functionalities as a seller's tone checker reads them (its own label is hateful
 #: or not, another question): rude = every hateful case, and the non-hateful abuse of a person
 #: or of a non-protected group, profanity, and slurs even when reclaimed (never businesslike);
@@ -99,13 +99,39 @@ def source_path(name: str, shared: Path = SHARED, extra: Path = EXTRA) -> Path:
     return (shared if source.folder == "shared" else extra) / source.file
 
 
-def missing(names: Iterable[str], shared: Path = SHARED, extra: Path = EXTRA) -> list[str]:
+def missing_files(names: Iterable[str], shared: Path = SHARED, extra: Path = EXTRA) -> list[str]:
     """One line per source whose file is not there: which file, where to get it."""
     return [f"missing {source_path(name, shared, extra)} (source {name!r}): get it from {SOURCES[name].url}, "
             f"sha256 {SOURCES[name].sha256}, and place it there (or pass --{SOURCES[name].folder}-data DIR)"
             for name in names if not source_path(name, shared, extra).is_file()]
 
 
+_COCOA = "https://github.com/amazon-science/contrastive-controlled-mt/blob/441e23a7c41beeac6329ffdb27d47024eb71b829/CoCoA-MT/"
+#: the Japanese sources' files under --extra-data: (path, where to get it, sha256)
+_COCOA = "https://github.com/amazon-science/contrastive-controlled-mt/blob/441e23a7c41beeac6329ffdb27d47024eb71b829/CoCoA-MT/"
+JA_FILES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "inspection": (
+        ("inspection-ai-japanese-toxic-subset.csv",
+         "https://github.com/inspection-ai/japanese-toxic-dataset/blob/main/data/subset.csv",
+         "9320c51c8528325d1bc9b89e847475dcc5adc2665a0fc56952a2ab9bd4736148"),
+    ),
+    "cocoa": tuple(
+        (f"cocoa-mt-ja/formality-control.{split}.{domain}.en-ja.{register}",
+         f"{_COCOA}{split}/en-ja/formality-control.{split}.{domain}.en-ja.{register}", sha)
+        for split, domain, register, sha in (
+            ("train", "telephony", "formal", "d6a6d507279f607aeeb078d4879325267a5294a3ce12306f5d8a305fcd8bcd8d"),
+            ("train", "telephony", "informal", "686c7ccfb64bfb520b22af297d5800cf49fc91d22ff0ae371a536ec2faf98512"),
+            ("train", "topical_chat", "formal", "c1833262ba8b6775b217d1dfdc1b4c40c7c3757d5a15ed78d099782975f2e9b4"),
+            ("train", "topical_chat", "informal", "c808420c621e2a64c76e40cfba90ca227c42ba60dcc4e8818030e10d74520f38"),
+            ("test", "call_center", "formal", "f65a947160673ba37ccc4a29479002d18e37ac72fa5f75d1bd698a1302a5b698"),
+            ("test", "call_center", "informal", "8047b44ce8e9260e7d149fea27b15697e646649caa331a5674c4b5eb6f2cb344"),
+            ("test", "telephony", "formal", "8e9de006aee840bd5f5087af2d6f15fc977f71a076f7b0fefdcd496a04ea929f"),
+            ("test", "telephony", "informal", "24a9d940fc92064eef57cf56f1a5922300f571a570af0724a9c192d9ee01d8da"),
+            ("test", "topical_chat", "formal", "fb6757df8b7d7ae8e19ccd6bdfd3676a993931ad600e112c5180c88671ead74d"),
+            ("test", "topical_chat", "informal", "9d1a679505a9aec00ca4bb59c66d0c83219969243249ad05b571437263b94832"),
+        )
+    ),
+}
 #: the inverse regularisation strength, the learned part's standard deviation over the
 #: training texts in score points (at most), and what each source teaches: chosen by
 #: leave-one-source-out over the training sources (--select, 2026-11-28: the setting whose
@@ -132,8 +158,25 @@ SIGNS: dict[str, dict[str, int]] = {
         "challenge": -1, "you_negative": -1, "disguised": -1, "imperative_start": -1,
         "direct_question": -1, "question": -1, "factuality": -1, "direct_start": -1, "second_person_start": -1,
     },
-    "ja": {},
+    # Japanese: keigo (teineigo, honorific and humble verbs, ございます, いただく, the お/ご
+    # prefix), gratitude, apology, cushion words, hedges, polite questions and "let's … together"
+    # polite (Ide 1989; Brown and Levinson); why-questions, second-person pronouns (Japanese
+    # avoids addressing the reader as あなた/お前: Suzuki 1973), imperatives, the prohibitive
+    # な, plain (kudaketa) endings, ill-wishes and insult words rude. Left unsigned, so not
+    # learned: "?", "!", laughing (笑, ｗ, 草) and kaomoji, which mark friendliness among
+    # peers and carelessness towards a customer alike.
+    "ja": {
+        "desu_masu": 1, "gozaimasu": 1, "honorific": 1, "humble": 1, "receive": 1, "prefix_o_go": 1,
+        "gratitude": 1, "casual_thanks": 1, "apology": 1, "cushion": 1, "hedge": 1, "question_polite": 1,
+        "thanks_together": 1,
+        "why": -1, "second_person": -1, "imperative": -1, "prohibitive_na": -1, "plain_end": -1,
+        "ill_wish": -1, "insult_word": -1,
+    },
 }
+#: per-language C and SPREAD where they differ from the English ones above (chosen by
+#: bench/tone_select.py: cross-validation within the Japanese training sources only)
+LANGUAGE_C: dict[str, float] = {"ja": 0.3}
+LANGUAGE_SPREAD: dict[str, float] = {"ja": 6.0}
 
 
 @dataclass
@@ -147,10 +190,54 @@ def _csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+class MissingSource(Exception):
+    """A source's file is not there (or not the file the weights were trained on)."""
+
+
+def source_files(name: str, extra: Path = EXTRA) -> list[Path]:
+    """The Japanese source's files under ``extra``, each checked against its sha256."""
+    paths = []
+    for relative, url, sha in JA_FILES[name]:
+        path = extra / relative
+        if not path.exists():
+            raise MissingSource(f"{name}: {path} is missing; get it from {url} (sha256 {sha})")
+        if hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+            raise MissingSource(f"{name}: {path} is not the file the layer is trained on "
+                                f"(sha256 {sha}, from {url})")
+        paths.append(path)
+    return paths
+
+
+def english_file(name: str, shared: Path = SHARED, extra: Path = EXTRA) -> Path:
+    """An English source's file (SOURCES), or MissingSource naming it and where to get it."""
+    path = source_path(name, shared, extra)
+    if not path.is_file():
+        raise MissingSource(missing_files([name], shared, extra)[0])
+    return path
+
+
 def load_source(name: str, folder: Path = SHARED, extra: Path = EXTRA) -> list[Example]:
     """One public source as binary examples (the same split bench/tone_quality.py scores)."""
+    if name == "inspection":
+        out = []
+        for r in _csv(source_files(name, extra)[0]):
+            fine = int(r["Not Toxic"])
+            rest = int(r["Hard to Say"]) + int(r["Toxic"]) + int(r["Very Toxic"])
+            if fine != rest:  # a tie says nothing either way
+                out.append(Example(r["text"], int(fine > rest)))
+        return out
+    if name == "cocoa":
+        files = source_files(name, extra)
+        out = []
+        for formal, informal in zip(files[::2], files[1::2], strict=True):
+            pairs = zip(formal.read_text(encoding="utf-8").splitlines(),
+                        informal.read_text(encoding="utf-8").splitlines(), strict=True)
+            for polite, casual in pairs:
+                if polite.strip() and casual.strip() and polite != casual:  # some pairs do not differ
+                    out += [Example(polite, 1), Example(casual, 0)]
+        return out
     if name in ("stanford", "stackexchange"):
-        rows = _csv(source_path(name, folder, extra))
+        rows = _csv(english_file(name, folder, extra))
         values = sorted(float(r["Normalized Score"]) for r in rows)
         q1, q3 = values[len(values) // 4], values[3 * len(values) // 4]
         out = []
@@ -160,11 +247,11 @@ def load_source(name: str, folder: Path = SHARED, extra: Path = EXTRA) -> list[E
                 out.append(Example(r["Request"], int(score >= q3)))
         return out
     if name == "hatecheck":
-        rows = _csv(source_path(name, folder, extra))
+        rows = _csv(english_file(name, folder, extra))
         return [Example(r["test_case"], int(r["functionality"] in HATECHECK_ACCEPTABLE)) for r in rows
                 if r["label_gold"] == "hateful" or r["functionality"] in HATECHECK_RUDE_NH + HATECHECK_ACCEPTABLE]
     if name == "tweets":
-        return [Example(r["tweet"], int(r["class"] == "2")) for r in _csv(folder / "offensive-tweets-en.csv")]
+        return [Example(r["tweet"], int(r["class"] == "2")) for r in _csv(english_file(name, folder, extra))]
     raise ValueError(f"unknown source {name!r}")
 
 
@@ -277,7 +364,7 @@ def layer_of(model: Fit, spread: float = SPREAD) -> learned.Layer:
 
 def train(sets: Sequence[Features], language: str) -> learned.Layer:
     """Fit on ``sets`` with the shipped settings and return the layer in score points."""
-    return layer_of(fit(sets, language, C, TEACH), SPREAD)
+    return layer_of(fit(sets, language, LANGUAGE_C.get(language, C), TEACH), LANGUAGE_SPREAD.get(language, SPREAD))
 
 
 def scores(layer: learned.Layer | None, features: Features) -> list[int]:
@@ -391,7 +478,13 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="compare with the shipped weights instead of writing them")
     parser.add_argument("--select", action="store_true", help="print the nested leave-one-source-out search for C, SPREAD and the feature groups")
     args = parser.parse_args()
-    absent = missing([name for sources in TRAINABLE.values() for name in sources], args.shared_data, args.extra_data)
+    absent = missing_files([name for sources in TRAINABLE.values() for name in sources if name in SOURCES],
+                           args.shared_data, args.extra_data)
+    for name in JA_FILES:  # every file there before anything is trained: never a layer from less
+        try:
+            source_files(name, args.extra_data)
+        except MissingSource as error:
+            absent.append(str(error))
     if absent:
         for line in absent:
             print(f"train_tone.py: {line}", file=sys.stderr)
@@ -404,7 +497,11 @@ def main() -> int:
             print(f"{language}: no public labelled data a shipped model may learn from; no layer")
             continue
         learned.use(language, None)
-        sets = [featurize(load_source(name, args.shared_data, args.extra_data), language, name) for name in sources]
+        try:
+            sets = [featurize(load_source(name, args.shared_data, args.extra_data), language, name) for name in sources]
+        except MissingSource as missing:
+            print(missing, file=sys.stderr)
+            return 2
         layer = train(sets, language)
         blob = layer.dump()
         path = learned.DATA / f"learned-{language}.bin"
