@@ -23,12 +23,13 @@ licence lets the weights ship:
 The multilingual Wikipedia-talk sets (Havaldar et al. 2023) are CC BY-NC: measured on, never
 trained on. The Japanese sources (inspection, cocoa) and their files are in JA_FILES.
 
-    python scripts/train_tone.py [--shared-data PATH] [--extra-data PATH] [--check] [--select]
+    python scripts/train_tone.py [--shared-data PATH] [--extra-data PATH] [--check] [--select [--language ja]]
 
 --check: train and compare with the shipped file byte for byte (exit 1 when they differ).
 The run is deterministic (liblinear, fixed order, float32 rounding), so the same data gives
-the same bytes. --select: print the nested leave-one-source-out search that chose C, SPREAD
-and the feature groups (below), instead of training.
+the same bytes. --select: print the leave-one-source-out search that chose C, SPREAD and the
+feature groups (below) for a language (--language, default en), instead of training: one
+selector and one criterion for every language, over its training sources only.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import itertools
 import math
 import sys
 import zlib
@@ -139,8 +141,12 @@ JA_FILES: dict[str, tuple[tuple[str, str, str], ...]] = {
 C = 1.0
 SPREAD = 12.0
 #: source → the feature groups it teaches (GROUPS; a source not named teaches them all).
-#: HateCheck's templates and group names are not style to learn: no n-grams from it
-TEACH: dict[str, tuple[str, ...]] = {"hatecheck": ("entries", "strategies")}
+#: HateCheck's templates and group names are not style to learn: no n-grams from it.
+#: inspection (Japanese web comments): no n-grams either, chosen by --select --language ja
+#: (its topics and slang did not carry over to CoCoA-MT's register pairs)
+TEACH: dict[str, tuple[str, ...]] = {"hatecheck": ("entries", "strategies"), "inspection": ("entries", "strategies")}
+#: source → how much it weighs against the others (default 1: each source the same)
+WEIGH: dict[str, float] = {}
 #: the rules' score enters the model divided by this (so its weight is not shrunk away)
 RULES_UNIT = 10.0
 #: the strategies whose direction the politeness literature fixes (Danescu-Niculescu-Mizil et
@@ -173,10 +179,15 @@ SIGNS: dict[str, dict[str, int]] = {
         "ill_wish": -1, "insult_word": -1,
     },
 }
-#: per-language C and SPREAD where they differ from the English ones above (chosen by
-#: bench/tone_select.py: cross-validation within the Japanese training sources only)
+#: per-language C and SPREAD where they differ from the English ones above. Japanese:
+#: chosen by --select --language ja (2026-11-28), the same criterion as English (highest
+#: least gain over the rules alone across leave-one-source-out splits, then highest mean),
+#: over the two Japanese training sources only (inspection, cocoa; never the Wikipedia-talk
+#: set nor the dev sets), with TEACH and WEIGH: grid C 0.03-3, SPREAD 3-15, per-source
+#: feature groups, per-source weights (equal won a tie: with two sources each split trains
+#: on one, so the weights cannot be told apart and the first in the grid is kept)
 LANGUAGE_C: dict[str, float] = {"ja": 0.3}
-LANGUAGE_SPREAD: dict[str, float] = {"ja": 6.0}
+LANGUAGE_SPREAD: dict[str, float] = {"ja": 3.0}
 
 
 @dataclass
@@ -301,10 +312,10 @@ class Fit:
 
 
 def fit(sets: Sequence[Features], language: str, c: float = C,
-        teach: Mapping[str, Collection[str]] | None = None) -> Fit:
-    """Fit on ``sets`` (each source weighs the same, and within it each class). ``teach``:
-    source → the feature groups it may teach (default: all); a source left out of a group
-    still teaches the rules' weight and its other groups."""
+        teach: Mapping[str, Collection[str]] | None = None, weigh: Mapping[str, float] | None = None) -> Fit:
+    """Fit on ``sets`` (each source weighs the same, times ``weigh``'s factor for it, and
+    within it each class). ``teach``: source → the feature groups it may teach (default: all);
+    a source left out of a group still teaches the rules' weight and its other groups."""
     from scipy.sparse import csr_matrix  # the train extra's
     from sklearn.linear_model import LogisticRegression
 
@@ -318,6 +329,7 @@ def fit(sets: Sequence[Features], language: str, c: float = C,
     weights: list[float] = []
     for features in sets:
         per_class = Counter(features.labels)
+        factor = 1.0 if weigh is None else weigh.get(features.source, 1.0)
         groups = set(GROUPS if teach is None else teach.get(features.source, GROUPS))
         for row, label in zip(features.rows, features.labels, strict=True):
             if len(groups) < len(GROUPS):
@@ -326,7 +338,7 @@ def fit(sets: Sequence[Features], language: str, c: float = C,
             data += [v for _, v in row]
             pointers.append(len(indices))
             labels.append(label)
-            weights.append(1000.0 / (len(per_class) * per_class[label]))
+            weights.append(1000.0 * factor / (len(per_class) * per_class[label]))
     matrix = csr_matrix((data, indices, pointers), shape=(len(labels), width))
     names = [name for name, _ in learned.STRATEGIES[language]]
     signs = {1 + entries + i: SIGNS[language].get(name, 0) for i, name in enumerate(names)}
@@ -364,7 +376,8 @@ def layer_of(model: Fit, spread: float = SPREAD) -> learned.Layer:
 
 def train(sets: Sequence[Features], language: str) -> learned.Layer:
     """Fit on ``sets`` with the shipped settings and return the layer in score points."""
-    return layer_of(fit(sets, language, LANGUAGE_C.get(language, C), TEACH), LANGUAGE_SPREAD.get(language, SPREAD))
+    return layer_of(fit(sets, language, LANGUAGE_C.get(language, C), TEACH, WEIGH or None),
+                    LANGUAGE_SPREAD.get(language, SPREAD))
 
 
 def scores(layer: learned.Layer | None, features: Features) -> list[int]:
@@ -397,16 +410,29 @@ def auc(values: Sequence[float], labels: Sequence[int]) -> float:
     return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
-#: the search --select runs (nested leave-one-source-out over the training sources)
-SEARCH_C = (0.5, 1.0, 2.0)
-SEARCH_SPREAD = (4.0, 6.0, 8.0, 10.0, 12.0)
+#: the search --select runs (leave-one-source-out over the training sources), per language
+SEARCH_C = {"en": (0.5, 1.0, 2.0), "ja": (0.03, 0.1, 0.3, 1.0, 3.0)}
+SEARCH_SPREAD = {"en": (4.0, 6.0, 8.0, 10.0, 12.0), "ja": (3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0)}
+#: what one source may teach in the Japanese search: a toxicity source (inspection) and a
+#: register source (cocoa) share little style, so each may be kept to what can transfer
+_TEACH_CHOICES: dict[str, tuple[str, ...]] = {
+    "all": GROUPS, "no n-grams": ("entries", "strategies"), "no entries": ("strategies", "ngrams"),
+    "strategies only": ("strategies",),
+}
 
 
-def _variants(sources: Sequence[str]) -> dict[str, dict[str, tuple[str, ...]]]:
-    """Feature-group choices: every source teaching every group, no n-grams at all, and one
-    source kept from teaching its own style (its n-grams). (A first search on three sources,
-    with "strategies only" for all or one source too and C 0.1-1.0, never chose that.)"""
-    out: dict[str, dict[str, tuple[str, ...]]] = {
+def _variants(sources: Sequence[str], language: str = "en") -> dict[str, dict[str, tuple[str, ...]]]:
+    """Feature-group choices. English: every source teaching every group, no n-grams at all,
+    and one source kept from teaching its own style (its n-grams). (A first search on three
+    sources, with "strategies only" for all or one source too and C 0.1-1.0, never chose that.)
+    Japanese (two sources): every combination of _TEACH_CHOICES per source."""
+    if language != "en":
+        out: dict[str, dict[str, tuple[str, ...]]] = {}
+        for choice in itertools.product(_TEACH_CHOICES, repeat=len(sources)):
+            name = ", ".join(f"{s}: {c}" for s, c in zip(sources, choice, strict=True))
+            out[name] = {s: _TEACH_CHOICES[c] for s, c in zip(sources, choice, strict=True) if c != "all"}
+        return out
+    out = {
         "all": {},
         "no n-grams": {s: ("entries", "strategies") for s in sources},
     }
@@ -415,10 +441,21 @@ def _variants(sources: Sequence[str]) -> dict[str, dict[str, tuple[str, ...]]]:
     return out
 
 
+def _weighings(sources: Sequence[str], language: str) -> dict[str, dict[str, float]]:
+    """Per-source weights: each the same, or one source twice the others (Japanese only: the
+    English search, which chose the shipped English weights, is kept as it ran)."""
+    out: dict[str, dict[str, float]] = {"equal": {}}
+    if language != "en":
+        out.update({f"{s} x2": {s: 2.0} for s in sources})
+    return out
+
+
 def select(shared: Path, extra: Path, language: str = "en") -> int:
-    """Choose C, SPREAD and the feature groups by leave-one-source-out over the training
-    sources, and say how well that choice does when it is made without the corpus it is
-    scored on (nested: for each source, the choice made on the others alone)."""
+    """Choose C, SPREAD, the feature groups (and, for Japanese, per-source weights) by
+    leave-one-source-out over the language's training sources only (never a corpus measured
+    only, nor the dev sets): the setting whose least gain over the rules alone is highest,
+    then the highest mean gain; and, with three sources or more, how well that choice does
+    when it is made without the corpus it is scored on (nested)."""
     import time
 
     started = time.perf_counter()
@@ -426,48 +463,73 @@ def select(shared: Path, extra: Path, language: str = "en") -> int:
     learned.use(language, None)
     sets = {name: featurize(load_source(name, shared, extra), language, name) for name in sources}
     rules = {name: auc(scores(None, f), f.labels) for name, f in sets.items()}
-    print(f"featurized in {time.perf_counter() - started:.0f} s; rules alone: "
+    print(f"{language}: featurized in {time.perf_counter() - started:.0f} s; rules alone: "
           + ", ".join(f"{n} {v:.3f}" for n, v in rules.items()), flush=True)
-    variants = _variants(sources)
-    fits: dict[tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...], float], Fit] = {}
+    variants = _variants(sources, language)
+    weighings = _weighings(sources, language)
+    fits: dict[tuple[object, ...], Fit | None] = {}
 
-    def gain(train_on: tuple[str, ...], test: str, variant: str, c: float, spread: float) -> float:
-        # only what the training sources teach matters: equal choices share one fit
+    def gain(train_on: tuple[str, ...], test: str, variant: str, weighing: str, c: float, spread: float) -> float:
+        # only what the training sources teach matters: equal choices share one fit (and
+        # weights between sources mean nothing when one source trains)
         teach = tuple(sorted((s, g) for s, g in variants[variant].items() if s in train_on))
-        key = (train_on, teach, c)
+        weigh = tuple(sorted((s, w) for s, w in weighings[weighing].items() if s in train_on)) if len(train_on) > 1 else ()
+        key = (train_on, teach, weigh, c)
         if key not in fits:
-            fits[key] = fit([sets[s] for s in train_on], language, c, dict(teach))
-        return auc(scores(layer_of(fits[key], spread), sets[test]), sets[test].labels) - rules[test]
+            try:
+                fits[key] = fit([sets[s] for s in train_on], language, c, dict(teach), dict(weigh))
+            except SystemExit:  # the rules' score got no weight: no layer to ship, out of the running
+                fits[key] = None
+        model = fits[key]
+        if model is None:
+            return -1.0
+        return auc(scores(layer_of(model, spread), sets[test]), sets[test].labels) - rules[test]
 
-    grid = [(v, c, sp) for v in variants for c in SEARCH_C for sp in SEARCH_SPREAD]
+    grid = [(v, w, c, sp) for v in variants for w in weighings
+            for c in SEARCH_C[language] for sp in SEARCH_SPREAD[language]]
 
-    def best(splits: Sequence[tuple[tuple[str, ...], str]]) -> tuple[tuple[str, float, float], float, float]:
-        """The setting whose least gain over ``splits`` is highest (the aim: above the rules on
-        every corpus), then the highest mean gain; ties: the first in the grid."""
-        chosen, chosen_key = grid[0], (-1.0, -1.0)
-        for setting in grid:
+    def ranked(splits: Sequence[tuple[tuple[str, ...], str]]) -> list[tuple[tuple[float, float], int]]:
+        """Every setting's (least gain, mean gain) over ``splits``, best first: the aim is
+        above the rules on every corpus; ties: the first in the grid."""
+        keys = []
+        for index, setting in enumerate(grid):
             gains = [gain(train_on, test, *setting) for train_on, test in splits]
-            key = (round(min(gains), 4), round(sum(gains) / len(gains), 4))
-            if key > chosen_key:
-                chosen, chosen_key = setting, key
-        return chosen, chosen_key[1], chosen_key[0]
+            keys.append(((round(min(gains), 4), round(sum(gains) / len(gains), 4)), index))
+        return sorted(keys, key=lambda k: (-k[0][0], -k[0][1], k[1]))
 
-    print("nested: for each source, the setting chosen on the others alone (leave one of them out), "
-          "then trained on all the others and scored on it")
-    for held in sources:
-        others = tuple(s for s in sources if s != held)
-        (variant, c, spread), mean, _ = best([(tuple(s for s in others if s != b), b) for b in others])
-        figure = rules[held] + gain(others, held, variant, c, spread)
-        print(f"  {held:<14} rules {rules[held]:.3f}  held out {figure:.3f} ({figure - rules[held]:+.3f})  "
-              f"chosen: {variant}, C {c}, SPREAD {spread} (inner mean gain {mean:+.3f})", flush=True)
+    if len(sources) > 2:
+        print("nested: for each source, the setting chosen on the others alone (leave one of them out), "
+              "then trained on all the others and scored on it")
+        for held in sources:
+            others = tuple(s for s in sources if s != held)
+            ((_, mean), index), *_ = ranked([(tuple(s for s in others if s != b), b) for b in others])
+            variant, weighing, c, spread = grid[index]
+            figure = rules[held] + gain(others, held, *grid[index])
+            print(f"  {held:<14} rules {rules[held]:.3f}  held out {figure:.3f} ({figure - rules[held]:+.3f})  "
+                  f"chosen: {variant}, C {c}, SPREAD {spread} (inner mean gain {mean:+.3f})", flush=True)
+    else:
+        print(f"no nested figure: with {len(sources)} sources, a choice made without one would have no "
+              "source left to score on")
     splits = [(tuple(s for s in sources if s != held), held) for held in sources]
-    (variant, c, spread), mean, low = best(splits)
-    print(f"leave one source out over all {len(sources)}: chosen {variant}, C {c}, SPREAD {spread} "
-          f"(mean gain {mean:+.3f}, least {low:+.3f})")
+    order = ranked(splits)
+    print("best settings (least gain, mean gain over the held-out splits):")
+    for (low, mean), index in order[:10]:
+        print(f"  {low:+.4f} {mean:+.4f}  {grid[index]}")
+    ((mean, low), index) = ((order[0][0][1], order[0][0][0]), order[0][1])
+    variant, weighing, c, spread = grid[index]
+    print(f"leave one source out over all {len(sources)}: chosen {variant}, weights {weighing}, C {c}, "
+          f"SPREAD {spread} (mean gain {mean:+.3f}, least {low:+.3f})")
+    if low <= 0:
+        print(f"no setting in the grid gains over the rules on every held-out split ({len(grid)} settings); "
+              "chosen by the same criterion anyway")
     for train_on, held in splits:
-        print(f"  {held:<14} rules {rules[held]:.3f}  held out {rules[held] + gain(train_on, held, variant, c, spread):.3f}")
-    print(f"shipped now: C {C}, SPREAD {SPREAD}, TEACH {TEACH or 'all'}; "
-          f"{len(fits)} fits in {time.perf_counter() - started:.0f} s")
+        print(f"  {held:<14} rules {rules[held]:.3f}  held out {rules[held] + gain(train_on, held, *grid[index]):.3f}")
+    shipped_teach = {s: g for s, g in TEACH.items() if s in sources}
+    shipped_weigh = {s: w for s, w in WEIGH.items() if s in sources}
+    print(f"shipped now: C {LANGUAGE_C.get(language, C)}, SPREAD {LANGUAGE_SPREAD.get(language, SPREAD)}, "
+          f"TEACH {shipped_teach or 'all'}, WEIGH {shipped_weigh or 'equal'}; "
+          f"{len(fits)} fits ({sum(f is None for f in fits.values())} without a layer: the rules' score got no "
+          f"weight) in {time.perf_counter() - started:.0f} s")
     return 0
 
 
@@ -476,7 +538,8 @@ def main() -> int:
     parser.add_argument("--shared-data", type=Path, default=SHARED, help=f"the project's shared data (default {SHARED})")
     parser.add_argument("--extra-data", type=Path, default=EXTRA, help=f"public data fetched outside the project (default {EXTRA})")
     parser.add_argument("--check", action="store_true", help="compare with the shipped weights instead of writing them")
-    parser.add_argument("--select", action="store_true", help="print the nested leave-one-source-out search for C, SPREAD and the feature groups")
+    parser.add_argument("--select", action="store_true", help="print the leave-one-source-out search for C, SPREAD and the feature groups")
+    parser.add_argument("--language", choices=sorted(TRAINABLE), default="en", help="the language --select searches (default en)")
     args = parser.parse_args()
     absent = missing_files([name for sources in TRAINABLE.values() for name in sources if name in SOURCES],
                            args.shared_data, args.extra_data)
@@ -490,7 +553,7 @@ def main() -> int:
             print(f"train_tone.py: {line}", file=sys.stderr)
         return 2
     if args.select:
-        return select(args.shared_data, args.extra_data)
+        return select(args.shared_data, args.extra_data, args.language)
     status = 0
     for language, sources in TRAINABLE.items():
         if not sources:
