@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import math
 import sys
 import zlib
@@ -42,8 +43,34 @@ from hygiene.tone import learned  # noqa: E402
 from hygiene.tone.engine import lexicon, lexicon_crc, rule_parts  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
+EXTRA = ROOT.parent / "extra-data"
 #: sources a shipped model may learn from, per language
-TRAINABLE = {"en": ("stanford", "tweets"), "ja": ()}
+TRAINABLE = {"en": ("stanford", "tweets"), "ja": ("inspection", "cocoa")}
+#: the Japanese sources' files under --extra-data: (path, where to get it, sha256)
+_COCOA = "https://github.com/amazon-science/contrastive-controlled-mt/blob/441e23a7c41beeac6329ffdb27d47024eb71b829/CoCoA-MT/"
+JA_FILES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "inspection": (
+        ("inspection-ai-japanese-toxic-subset.csv",
+         "https://github.com/inspection-ai/japanese-toxic-dataset/blob/main/data/subset.csv",
+         "9320c51c8528325d1bc9b89e847475dcc5adc2665a0fc56952a2ab9bd4736148"),
+    ),
+    "cocoa": tuple(
+        (f"cocoa-mt-ja/formality-control.{split}.{domain}.en-ja.{register}",
+         f"{_COCOA}{split}/en-ja/formality-control.{split}.{domain}.en-ja.{register}", sha)
+        for split, domain, register, sha in (
+            ("train", "telephony", "formal", "d6a6d507279f607aeeb078d4879325267a5294a3ce12306f5d8a305fcd8bcd8d"),
+            ("train", "telephony", "informal", "686c7ccfb64bfb520b22af297d5800cf49fc91d22ff0ae371a536ec2faf98512"),
+            ("train", "topical_chat", "formal", "c1833262ba8b6775b217d1dfdc1b4c40c7c3757d5a15ed78d099782975f2e9b4"),
+            ("train", "topical_chat", "informal", "c808420c621e2a64c76e40cfba90ca227c42ba60dcc4e8818030e10d74520f38"),
+            ("test", "call_center", "formal", "f65a947160673ba37ccc4a29479002d18e37ac72fa5f75d1bd698a1302a5b698"),
+            ("test", "call_center", "informal", "8047b44ce8e9260e7d149fea27b15697e646649caa331a5674c4b5eb6f2cb344"),
+            ("test", "telephony", "formal", "8e9de006aee840bd5f5087af2d6f15fc977f71a076f7b0fefdcd496a04ea929f"),
+            ("test", "telephony", "informal", "24a9d940fc92064eef57cf56f1a5922300f571a570af0724a9c192d9ee01d8da"),
+            ("test", "topical_chat", "formal", "fb6757df8b7d7ae8e19ccd6bdfd3676a993931ad600e112c5180c88671ead74d"),
+            ("test", "topical_chat", "informal", "9d1a679505a9aec00ca4bb59c66d0c83219969243249ad05b571437263b94832"),
+        )
+    ),
+}
 #: the inverse regularisation strength (chosen on leave-one-source-out, bench/tone_quality.py)
 C = 0.5
 #: the learned part's standard deviation over the training texts, in score points, at most
@@ -65,8 +92,25 @@ SIGNS: dict[str, dict[str, int]] = {
         "challenge": -1, "you_negative": -1, "disguised": -1, "imperative_start": -1,
         "direct_question": -1, "question": -1, "factuality": -1, "direct_start": -1, "second_person_start": -1,
     },
-    "ja": {},
+    # Japanese: keigo (teineigo, honorific and humble verbs, ございます, いただく, the お/ご
+    # prefix), gratitude, apology, cushion words, hedges, polite questions and "let's … together"
+    # polite (Ide 1989; Brown and Levinson); why-questions, second-person pronouns (Japanese
+    # avoids addressing the reader as あなた/お前: Suzuki 1973), imperatives, the prohibitive
+    # な, plain (kudaketa) endings, ill-wishes and insult words rude. Left unsigned, so not
+    # learned: "?", "!", laughing (笑, ｗ, 草) and kaomoji, which mark friendliness among
+    # peers and carelessness towards a customer alike.
+    "ja": {
+        "desu_masu": 1, "gozaimasu": 1, "honorific": 1, "humble": 1, "receive": 1, "prefix_o_go": 1,
+        "gratitude": 1, "casual_thanks": 1, "apology": 1, "cushion": 1, "hedge": 1, "question_polite": 1,
+        "thanks_together": 1,
+        "why": -1, "second_person": -1, "imperative": -1, "prohibitive_na": -1, "plain_end": -1,
+        "ill_wish": -1, "insult_word": -1,
+    },
 }
+#: per-language C and SPREAD where they differ from the English ones above (chosen by
+#: bench/tone_select.py: cross-validation within the Japanese training sources only)
+LANGUAGE_C: dict[str, float] = {"ja": 0.3}
+LANGUAGE_SPREAD: dict[str, float] = {"ja": 6.0}
 
 
 @dataclass
@@ -80,8 +124,44 @@ def _csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def load_source(name: str, folder: Path = SHARED) -> list[Example]:
+class MissingSource(Exception):
+    """A source's file is not there (or not the file the weights were trained on)."""
+
+
+def source_files(name: str, extra: Path = EXTRA) -> list[Path]:
+    """The Japanese source's files under ``extra``, each checked against its sha256."""
+    paths = []
+    for relative, url, sha in JA_FILES[name]:
+        path = extra / relative
+        if not path.exists():
+            raise MissingSource(f"{name}: {path} is missing; get it from {url} (sha256 {sha})")
+        if hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+            raise MissingSource(f"{name}: {path} is not the file the layer is trained on "
+                                f"(sha256 {sha}, from {url})")
+        paths.append(path)
+    return paths
+
+
+def load_source(name: str, folder: Path = SHARED, extra: Path = EXTRA) -> list[Example]:
     """One public source as binary examples (the same split bench/tone_quality.py scores)."""
+    if name == "inspection":
+        out = []
+        for r in _csv(source_files(name, extra)[0]):
+            fine = int(r["Not Toxic"])
+            rest = int(r["Hard to Say"]) + int(r["Toxic"]) + int(r["Very Toxic"])
+            if fine != rest:  # a tie says nothing either way
+                out.append(Example(r["text"], int(fine > rest)))
+        return out
+    if name == "cocoa":
+        files = source_files(name, extra)
+        out = []
+        for formal, informal in zip(files[::2], files[1::2], strict=True):
+            pairs = zip(formal.read_text(encoding="utf-8").splitlines(),
+                        informal.read_text(encoding="utf-8").splitlines(), strict=True)
+            for polite, casual in pairs:
+                if polite.strip() and casual.strip() and polite != casual:  # some pairs do not differ
+                    out += [Example(polite, 1), Example(casual, 0)]
+        return out
     if name == "stanford":
         rows = _csv(folder / "politeness-wikipedia-en.csv")
         values = sorted(float(r["Normalized Score"]) for r in rows)
@@ -150,7 +230,7 @@ def train(sets: Sequence[Features], language: str) -> learned.Layer:
     dropped = {column for column, sign in signs.items() if not sign}
     while True:
         kept = [c for c in range(width) if c not in dropped]
-        model = LogisticRegression(C=C, solver="liblinear", max_iter=1000, random_state=0)
+        model = LogisticRegression(C=LANGUAGE_C.get(language, C), solver="liblinear", max_iter=1000, random_state=0)
         model.fit(matrix[:, kept], labels, sample_weight=weights)
         coef = [0.0] * width
         for column, value in zip(kept, model.coef_[0], strict=True):
@@ -168,22 +248,33 @@ def train(sets: Sequence[Features], language: str) -> learned.Layer:
     centre = sum(values) / len(values)
     spread = math.sqrt(sum((v - centre) ** 2 for v in values) / len(values))
     # the rules' exchange rate, but never more than SPREAD points for a typical swing
-    scale = min(1.0 / per_point, SPREAD / spread)
+    scale = min(1.0 / per_point, LANGUAGE_SPREAD.get(language, SPREAD) / spread)
     return learned.Layer(language, entries, strategies, learned.BUCKETS, lexicon_crc(language), scale, centre, rest)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared-data", type=Path, default=SHARED)
+    parser.add_argument("--extra-data", type=Path, default=EXTRA, help="the Japanese sources' folder")
     parser.add_argument("--check", action="store_true", help="compare with the shipped weights instead of writing them")
     args = parser.parse_args()
+    try:  # every file there before anything is trained: never a layer from less than its sources
+        for name in JA_FILES:
+            source_files(name, args.extra_data)
+    except MissingSource as missing:
+        print(missing, file=sys.stderr)
+        return 2
     status = 0
     for language, sources in TRAINABLE.items():
         if not sources:
             print(f"{language}: no public labelled data a shipped model may learn from; no layer")
             continue
         learned.use(language, None)
-        sets = [featurize(load_source(name, args.shared_data), language) for name in sources]
+        try:
+            sets = [featurize(load_source(name, args.shared_data, args.extra_data), language) for name in sources]
+        except MissingSource as missing:
+            print(missing, file=sys.stderr)
+            return 2
         layer = train(sets, language)
         blob = layer.dump()
         path = learned.DATA / f"learned-{language}.bin"

@@ -146,6 +146,8 @@ def test_a_prohibition_aimed_at_the_reader_is_a_harm_ja(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "ご確認くださいませ。", "そのような。", "それは違うな。", "よろしくな。", "言うなれば、二つ目です。", "ご返金くださいな。",
     "明日伺いますので、よろしくお願いいたします。",
+    # encouragement, a condition and a wondering question, not prohibitions
+    "負けるな！", "次は負けんなよ！", "来週行くなら連絡します。", "来週行くかな。",
 ])
 def test_na_that_is_not_a_prohibition_is_not_a_demand_ja(text: str) -> None:
     assert "demand" not in ja_harms(text)

@@ -3,8 +3,11 @@ score, a block that always names its finding."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from array import array
+from pathlib import Path
 
 import pytest
 
@@ -71,6 +74,40 @@ def test_a_layer_from_another_lexicon_is_not_used() -> None:
     assert not any(f.kind == "wording" for f in check_tone("The parcel left today.", "en").findings)
 
 
-def test_no_japanese_layer_ships_without_licensable_data() -> None:
-    assert learned.layer("ja") is None
-    assert not any(f.kind == "wording" for f in check_tone("商品を発送いたしました。", "ja").findings)
+def test_the_shipped_japanese_layer_matches_the_lexicon() -> None:
+    layer = learned.layer("ja")
+    assert layer is not None and layer.entries == len(lexicon("ja")) and layer.lexicon == lexicon_crc("ja")
+    assert layer.strategies == len(learned.STRATEGIES["ja"])
+    lines = [f for f in check_tone("商品を発送いたしました。", "ja").findings if f.kind == "wording"]
+    assert len(lines) == 1 and lines[0].entry == "learned:ja"
+
+
+def test_no_constant_score_for_nothing_found_ja() -> None:
+    # before the Japanese layer each of these scored exactly 76 (です・ます endings, no harm)
+    replies = [
+        "商品は本日発送しました。",
+        "注文の件、確認しましたが、在庫がないようです。",
+        "配送業者に問い合わせたところ、住所が違うとのことでした。",
+        "返品の手続きは完了しています。来週返金されます。",
+        "その商品は先月で販売を終了しました。",
+    ]
+    results = [check_tone(text, "ja") for text in replies]
+    assert all(not any(f.weight > 0 for f in r.findings) for r in results)
+    assert len({r.score for r in results}) >= 3
+
+
+def test_the_training_script_names_a_missing_source_and_exits_2(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[2] / "scripts" / "train_tone.py"
+    run = subprocess.run([sys.executable, str(script), "--extra-data", str(tmp_path), "--check"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "inspection-ai-japanese-toxic-subset.csv is missing" in run.stderr
+    assert "https://github.com/inspection-ai/japanese-toxic-dataset" in run.stderr
+    assert "9320c51c8528325d1bc9b89e847475dcc5adc2665a0fc56952a2ab9bd4736148" in run.stderr
+
+
+def test_the_japanese_o_go_prefix_is_not_omae() -> None:
+    names = [name for name, _ in learned.STRATEGIES["ja"]]
+    prefix = names.index("prefix_o_go")
+    assert learned.strategy_counts("ご注文の商品をお届けします。", "ja")[prefix] == 2
+    assert learned.strategy_counts("お前のせいだ。", "ja")[prefix] == 0  # a rude "you", not a courtesy

@@ -80,7 +80,7 @@ STRATEGIES: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
         ("honorific", _rx(r"(?:いらっしゃ|おっしゃ|なさ|くださ|召し上が|ご覧|お越し|お[^\s。、]{1,6}になる)")),
         ("humble", _rx(r"(?:申し上げ|伺|いたし|致し|存じ|拝見|拝読|承|参り|おり(?:ます|まし))")),
         ("receive", _rx(r"(?:いただ|頂)")),
-        ("prefix_o_go", _rx(r"(?:^|[^\w])?(?:ご|お)[\u4e00-\u9fff]")),
+        ("prefix_o_go", _rx(r"(?:ご|お)(?!前)[\u4e00-\u9fff]")),  # not お前, a rude "you"
         ("gratitude", _rx(r"(?:ありがと|感謝|助かり)")),
         ("casual_thanks", _rx(r"ありがとう(?!ござ)|サンキュ|どうも")),
         ("apology", _rx(r"(?:申し訳|すみません|すいません|ごめん|失礼|お詫び)")),
@@ -181,7 +181,7 @@ def dense(entry_counts: Mapping[int, int], strategies: Sequence[int], entries: i
             yield entries + i, math.log2(1 + count)
 
 
-def ngrams(text: str, language: str, buckets: int = BUCKETS) -> Iterator[int]:
+def ngrams(text: str, language: str, buckets: int = BUCKETS) -> list[int]:
     """The hashed character n-grams of ``text`` (lower-cased, spaces collapsed), CRC-32 of
     each n-gram's UTF-16 code units: the same bucket on every machine and run."""
     folded = " ".join(text.lower().split()) if language == "en" else "".join(text.split())
@@ -189,10 +189,11 @@ def ngrams(text: str, language: str, buckets: int = BUCKETS) -> Iterator[int]:
     crc = zlib.crc32
     mask = buckets - 1
     size = len(data)
+    out: list[int] = []
     for n in NGRAMS[language]:
         width = 2 * n
-        for i in range(0, size - width + 1, 2):
-            yield crc(data[i : i + width]) & mask
+        out += [crc(data[i : i + width]) & mask for i in range(0, size - width + 1, 2)]  # a comprehension: ~2x a generator
+    return out
 
 
 def wording(text: str, language: str, entry_counts: Mapping[int, int], lexicon: int) -> float | None:
@@ -206,12 +207,9 @@ def wording(text: str, language: str, entry_counts: Mapping[int, int], lexicon: 
     for index, value in dense(entry_counts, strategy_counts(text, language), model.entries):
         z += w[index] * value
     offset = model.entries + model.strategies
-    total = 0.0
-    count = 0
-    for bucket in ngrams(text, language, model.buckets):
-        total += w[offset + bucket]
-        count += 1
-    if count:
-        z += total / math.sqrt(count)
+    buckets = ngrams(text, language, model.buckets)
+    if buckets:
+        # fsum: exactly rounded, so the same on every Python (sum() compensates from 3.12 on)
+        z += math.fsum([w[offset + bucket] for bucket in buckets]) / math.sqrt(len(buckets))
     # squashed, not cut: text unlike the training data still ranks within the +-CLIP band
     return CLIP * math.tanh(model.scale * (z - model.centre) / CLIP)
