@@ -138,12 +138,12 @@ def corpora(shared: Path, extra: Path, language: str) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for name in train_tone.TRAINABLE[language]:
         try:
-            out[name] = train_tone.load_source(name, shared, extra) if language == "ja" else train_tone.load_source(name, shared)
+            out[name] = train_tone.load_source(name, shared, extra)
         except (OSError, ValueError, getattr(train_tone, "MissingSource", OSError)) as e:
             print(f"(training source {name} skipped: {e})", file=sys.stderr)
     measured: dict[str, tuple[Path, Callable[[Path], list[Any]]]] = {
         "wikitalk-en": (shared / "politeness-wikitalk-en-train.csv", _wikitalk),
-        "stack-exchange": (extra / "stack-exchange.annotated.csv", _quartiles),
+        "stackexchange": (extra / "stack-exchange.annotated.csv", _quartiles),
         "hatecheck": (extra / "hatecheck-test_suite_cases.csv", _hatecheck),
     } if language == "en" else {"wikitalk-ja": (shared / "politeness-wikitalk-ja-train.csv", _wikitalk)}
     for name, (path, load) in measured.items():
@@ -397,12 +397,21 @@ def fit(base: Sequence[Any], extra: Sequence[Sequence[Sequence[float]]] | None, 
     for features, rows in zip(base, extra, strict=True):
         merged = [row + [(offset + j, block * v) for j, v in enumerate(z(r)) if v] for row, r in zip(features.rows, rows, strict=True)]
         sets.append(train_tone.Features(merged, features.labels))
-    saved = learned.BUCKETS
+    saved, group = learned.BUCKETS, getattr(train_tone, "_group", None)
     learned.BUCKETS = saved + len(extra[0][0])
+    if group is not None:
+        # train_tone.TEACH lets a source teach only some feature groups (HateCheck no n-grams):
+        # the candidate's columns are taught by every source, as the lexicon entries are
+        def grouped(column: int, entries: int, strategies: int) -> str:
+            return "entries" if column > entries + strategies + saved else group(column, entries, strategies)
+
+        train_tone._group = grouped
     try:
         return train_tone.train(sets, language), z
     finally:
         learned.BUCKETS = saved
+        if group is not None:
+            train_tone._group = group
 
 
 def scores(layer: Any, z: Any, features: Any, extra: Sequence[Sequence[float]] | None, block: float = 1.0,

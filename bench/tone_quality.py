@@ -20,6 +20,12 @@ one source out, the learned layer retrained without that corpus by scripts/train
 corpus the shipped layer never learns from is held out as shipped). The held-out figures
 need scikit-learn (the ``train`` extra); the rest is stdlib only.
 
+From --extra-data it also scores the English ones: the Stack Exchange part of the Stanford
+corpus (top vs bottom quartile) and HateCheck (Röttger et al. 2021: rude = hateful or
+abusive, acceptable = neutral, positive or negated statements about a group;
+scripts/train_tone.py's HATECHECK_*), both training sources. A missing file is skipped with
+a note.
+
     python bench/tone_quality.py [--json] [--shared-data PATH] [--extra-data PATH] [--no-held-out]
 """
 
@@ -139,7 +145,15 @@ def _csv(path: Path) -> list[dict[str, str]]:
 
 
 def _stanford(folder: Path) -> dict[str, object] | None:
-    stanford = folder / "politeness-wikipedia-en.csv"
+    return _quartiles(folder / "politeness-wikipedia-en.csv", "Stanford politeness, Wikipedia")
+
+
+def _stackexchange(folder: Path) -> dict[str, object] | None:
+    return _quartiles(folder / "stack-exchange.annotated.csv", "Stanford politeness, Stack Exchange")
+
+
+def _quartiles(stanford: Path, title: str) -> dict[str, object] | None:
+    """A Stanford Politeness Corpus part: its top vs bottom quartile of ``Normalized Score``."""
     if not stanford.exists():
         return None
     rows = _csv(stanford)
@@ -149,7 +163,7 @@ def _stanford(folder: Path) -> dict[str, object] | None:
     bottom = [check_tone(r["Request"], "en").score for r in rows if float(r["Normalized Score"]) <= q1]
     threshold = sorted(top + bottom)[len(top + bottom) // 2]
     accuracy = (sum(s > threshold for s in top) + sum(s <= threshold for s in bottom)) / len(top + bottom)
-    return {"set": f"Stanford politeness, Wikipedia (top vs bottom quartile, {len(top)}+{len(bottom)})",
+    return {"set": f"{title} (top vs bottom quartile, {len(top)}+{len(bottom)})",
             "polite_vs_impolite_auc": auc(top, bottom), "accuracy_at_median": accuracy,
             "distinct_scores": len(set(top + bottom))}
 
@@ -203,6 +217,27 @@ def _tweets(folder: Path) -> dict[str, object] | None:
             "distinct_scores": len(set(offensive + neither))}
 
 
+def _hatecheck(folder: Path) -> dict[str, object] | None:
+    path = folder / "hatecheck-test_suite_cases.csv"
+    if not path.exists():
+        return None
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import train_tone  # the split it trains on (stdlib only until it trains)
+
+    rows = _csv(path)
+    results = [(r, check_tone(r["test_case"], "en")) for r in rows]
+    rude = [res for r, res in results if r["label_gold"] == "hateful" or r["functionality"] in train_tone.HATECHECK_RUDE_NH]
+    fine = [res for r, res in results if r["functionality"] in train_tone.HATECHECK_ACCEPTABLE]
+    hateful = [res.score for r, res in results if r["label_gold"] == "hateful"]
+    not_hateful = [res.score for r, res in results if r["label_gold"] != "hateful"]
+    return {"set": f"HateCheck (rude: hateful or abusive, {len(rude)}; acceptable: neutral, positive, negated, {len(fine)})",
+            "rude_vs_acceptable_auc": auc([-r.score for r in rude], [-r.score for r in fine]),
+            "rude_flagged": sum(r.verdict != "ok" for r in rude) / len(rude),
+            "acceptable_flagged": sum(r.verdict != "ok" for r in fine) / len(fine),
+            "hateful_vs_not_all": auc([-s for s in hateful], [-s for s in not_hateful]),
+            "distinct_scores": len({r.score for r in rude + fine})}
+
+
 #: corpus name (scripts/train_tone.py's source names where it trains on one) → language, figure
 CORPORA: dict[str, tuple[str, Callable[[Path], dict[str, object] | None]]] = {
     "stanford": ("en", _stanford),
@@ -214,32 +249,41 @@ CORPORA: dict[str, tuple[str, Callable[[Path], dict[str, object] | None]]] = {
     "cocoa": ("ja", lambda folder: _japanese_source(
         "cocoa", "CoCoA-MT Japanese, teineigo vs kudaketa translations", "formal_vs_informal_auc")),
 }
+#: the same, for the public data fetched outside the project (--extra-data)
+EXTRA_CORPORA: dict[str, tuple[str, Callable[[Path], dict[str, object] | None]]] = {
+    "stackexchange": ("en", _stackexchange),
+    "hatecheck": ("en", _hatecheck),
+}
 
 
 def _headline(entry: dict[str, object]) -> float:
     return next(float(v) for k, v in entry.items() if k.endswith("_auc"))  # type: ignore[arg-type]
 
 
-def shared_sets(folder: Path, held_out: bool = True) -> list[dict[str, object]]:
+def shared_sets(folder: Path, held_out: bool = True, extra: Path | None = None) -> list[dict[str, object]]:
     """Each public corpus scored three ways: by the rules alone (no learned layer), as
     shipped, and held out (leave one source out: the layer trained without that corpus;
     a corpus the shipped layer never learns from is held out as shipped)."""
     out: list[dict[str, object]] = []
     trainer = _trainer() if held_out else None
-    for name, (language, figure) in CORPORA.items():
+    extra = extra or EXTRA
+    corpora = [(name, corpus, folder) for name, corpus in CORPORA.items()]
+    corpora += [(name, corpus, extra) for name, corpus in EXTRA_CORPORA.items()]
+    for name, (language, figure), where in corpora:
         learned.use(language, None)
-        rules_only = figure(folder)
+        rules_only = figure(where)
         learned.reset()
         if rules_only is None:
+            print(f"({name}: no data in {where}; skipped)", file=sys.stderr)
             continue
-        entry = figure(folder) or {}
+        entry = figure(where) or {}
         entry["rules_only_auc"] = _headline(rules_only)
         if trainer is not None:
             sources = trainer.TRAINABLE.get(language, ())
             if name in sources:
                 others = [source for source in sources if source != name]
                 try:
-                    layer = trainer.train([_featurized(trainer, s, language, folder) for s in others], language) if others else None
+                    layer = trainer.train([_featurized(trainer, s, language, folder, extra) for s in others], language) if others else None
                 except trainer.MissingSource as missing:
                     print(f"(no held-out figure for {name}: {missing})", file=sys.stderr)
                     out.append(entry)
@@ -248,7 +292,7 @@ def shared_sets(folder: Path, held_out: bool = True) -> list[dict[str, object]]:
                     print(f"(held out {name}: {weightless}; the rules alone)", file=sys.stderr)
                     layer = None
                 learned.use(language, layer)
-                entry["held_out_auc"] = _headline(figure(folder) or {})
+                entry["held_out_auc"] = _headline(figure(where) or {})
                 # what "held out" means here: with no other source it is the rules alone
                 entry["held_out_trained_on"] = ", ".join(others) if layer else "nothing (the rules alone)"
                 learned.reset()
@@ -261,10 +305,10 @@ def shared_sets(folder: Path, held_out: bool = True) -> list[dict[str, object]]:
 _features: dict[str, object] = {}
 
 
-def _featurized(trainer: Any, source: str, language: str, folder: Path) -> object:
+def _featurized(trainer: Any, source: str, language: str, folder: Path, extra: Path) -> object:
     if source not in _features:
         learned.use(language, None)
-        _features[source] = trainer.featurize(trainer.load_source(source, folder, EXTRA), language)
+        _features[source] = trainer.featurize(trainer.load_source(source, folder, extra), language, source)
         learned.reset()
     return _features[source]
 
@@ -287,14 +331,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--shared-data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--extra-data", type=Path, default=EXTRA, help="the Japanese training sources' folder")
+    parser.add_argument("--extra-data", type=Path, default=EXTRA, help="public data fetched outside the project")
     parser.add_argument("--no-held-out", action="store_true", help="skip the leave-one-source-out training")
     args = parser.parse_args()
     EXTRA = args.extra_data  # the extra corpora's figure functions read it
     started = time.perf_counter()
     report: list[dict[str, object]] = [r for r in (dev_set("ja"), dev_set("en"), appeals()) if r]
     if args.shared_data.is_dir():
-        report += shared_sets(args.shared_data, not args.no_held_out)
+        report += shared_sets(args.shared_data, not args.no_held_out, args.extra_data)
     seconds = time.perf_counter() - started
     if args.json:
         print(json.dumps({"results": report, "seconds": round(seconds, 2)}, ensure_ascii=False, indent=2))
