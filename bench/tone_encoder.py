@@ -396,7 +396,7 @@ def fit(base: Sequence[Any], extra: Sequence[Sequence[Sequence[float]]] | None, 
     sets = []
     for features, rows in zip(base, extra, strict=True):
         merged = [row + [(offset + j, block * v) for j, v in enumerate(z(r)) if v] for row, r in zip(features.rows, rows, strict=True)]
-        sets.append(train_tone.Features(merged, features.labels))
+        sets.append(train_tone.Features(merged, features.labels, getattr(features, "source", "")))
     saved, group = learned.BUCKETS, getattr(train_tone, "_group", None)
     learned.BUCKETS = saved + len(extra[0][0])
     if group is not None:
@@ -547,7 +547,8 @@ def evaluate(data: dict[str, list[Any]], extras: dict[str, dict[str, list[list[f
 
     trainable = [s for s in train_tone.TRAINABLE[language] if s in data]
     learned.use(language, None)
-    features = {name: train_tone.featurize(examples, language) for name, examples in data.items()}
+    # the source's name: train_tone.TEACH says which feature groups each source teaches
+    features = {name: train_tone.featurize(examples, language, name) for name, examples in data.items()}
     learned.reset()
     labels = {name: [e.label for e in examples] for name, examples in data.items()}
 
