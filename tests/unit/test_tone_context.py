@@ -179,3 +179,39 @@ def test_or_else_no_and_excuse_me_in_passing_are_no_harm_en(text: str) -> None:
 def test_or_else_and_an_indignant_excuse_me_are_no_courtesy_en(text: str) -> None:
     assert not kinds(text, "en") & {"apology"}
     assert kinds("Pay today or else.", "en") & {"threat"}
+
+
+@pytest.mark.parametrize(("text", "sneer"), [
+    ("Great, another week without a refund. Thanks so much, really helpful.", "Great, another"),
+    ("Please, we would love for you to actually read our messages for once.", "for once"),
+    ("Thank you for your \"help\" with this case.", "your \"help\""),
+    ("Oh wonderful, yet another automated reply.", "Oh wonderful, yet another"),
+    ("I'm sure you're very busy. Yeah, right.", "I'm sure you're very busy"),
+    ("So much for your A-to-z guarantee.", "So much for your"),
+])
+def test_sarcasm_is_a_complaint_and_voids_the_drafts_courtesies_en(text: str, sneer: str) -> None:
+    result = check_tone(text, "en")
+    assert sneer in [f.text for f in result.findings if f.kind == "complaint"]
+    # the thanks, praise and cushions around a sneer are part of it: no credit for them
+    assert not kinds(text, "en") & {"gratitude", "polite_form", "cushion"}
+    assert result.verdict != "ok"
+
+
+@pytest.mark.parametrize("text", [
+    "Great, thanks for the quick reply!", "Great, now it works. Thank you!", "Thank you so much for your patience.",
+    "Yeah, right away: the replacement ships today.", "Hi, I see you voted \"support\" in the poll.",
+    "Do you want it to actually respond to commands?",
+])
+def test_sincere_thanks_and_praise_are_not_sarcasm_en(text: str) -> None:
+    from hygiene.tone.engine import lexicon
+
+    sarcasm = {e.id for e in lexicon("en") if e.sarcasm}
+    result = check_tone(text, "en")
+    assert not [f for f in result.findings if f.entry in sarcasm]
+    assert result.verdict == "ok"
+
+
+def test_sarcasm_flag_is_only_what_the_lexicon_says() -> None:
+    from hygiene.tone.engine import lexicon
+
+    assert {e.id for e in lexicon("en") if e.sarcasm} and not any(e.sarcasm for e in lexicon("ja"))

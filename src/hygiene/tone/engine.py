@@ -52,6 +52,9 @@ CUT_WINDOW = 2_000
 #: Kinds that make a draft unsendable whatever else it says.
 BLOCKING_KINDS = ("insult", "threat")
 
+#: Courtesies that count nothing in a sarcastic draft ("Thanks so much, really helpful.")
+SARCASM_VOIDS = ("gratitude", "polite_form", "cushion")
+
 #: Harms that a negation just before them cancels ("this is not unacceptable").
 NEGATABLE = ("insult", "threat", "demand", "complaint", "accusing_question")
 
@@ -79,6 +82,9 @@ class Entry:
     id: str = ""
     #: its position in the lexicon (the learned layer's feature index)
     index: int = 0
+    #: sarcasm ("Great, another week without a refund"): the draft's thanks, praise and
+    #: cushions count nothing, they read as part of the sneer; 7th column "sarcasm"
+    sarcasm: bool = False
 
 
 def _alternatives(source: str) -> list[str]:
@@ -158,9 +164,12 @@ def lexicon(language: str) -> tuple[Entry, ...]:
         message = parts[3] if len(parts) > 3 and parts[3] else ""
         suggestion = parts[4] if len(parts) > 4 and parts[4] else None
         gate = tuple(parts[5].split("|")) if len(parts) > 5 and parts[5] else ()
-        negatable = not (len(parts) > 6 and parts[6] == "unnegatable")
-        entries.append(Entry(kind, weight, _compile(language, pattern), message, suggestion, gate, negatable,
-                             f"{language}.tsv:{number}", len(entries)))
+        flags = set(parts[6].split(",")) if len(parts) > 6 and parts[6] else set()
+        if flags - {"unnegatable", "sarcasm"}:
+            raise ValueError(f"{language}.tsv:{number}: unknown flag(s) {sorted(flags - {'unnegatable', 'sarcasm'})}")
+        entries.append(Entry(kind, weight, _compile(language, pattern), message, suggestion, gate,
+                             "unnegatable" not in flags, f"{language}.tsv:{number}", len(entries),
+                             "sarcasm" in flags))
     return tuple(entries)
 
 
@@ -585,6 +594,7 @@ def _check(
     polite_found: list[Finding] = []
     #: lexicon entry index → matches that counted (the learned layer's entry features)
     counts: dict[int, int] = {}
+    sarcastic = False
     blank_runs = _has_long_blank_run(text)
     scare = _scare_quotes(text, quoted) if quoted.spans and language == "en" else _Spans(())
     hashtags = _hashtags(text) if language == "en" else []
@@ -596,7 +606,7 @@ def _check(
         # line_matches only where it matters: a generator per entry costs more than the scan
         for m in line_matches(entry.pattern, text) if blank_runs else entry.pattern.finditer(text):
             start, end = m.span()
-            if end == start or (quoted.covers(start, end) and not (entry.kind == "insult" and scare.covers(start, end))):
+            if end == start or (quoted.covers(start, end) and not ((entry.kind == "insult" or entry.sarcasm) and scare.covers(start, end))):
                 continue
             if entry.kind in POLITE_KINDS:
                 # "I do not appreciate", "not sorry": no courtesy (only the words right before)
@@ -615,7 +625,12 @@ def _check(
             if language == "en" and entry.kind == "insult" and _self_directed(text, start, m.group(0)):
                 continue
             counts[entry.index] = counts.get(entry.index, 0) + 1
+            sarcastic = sarcastic or entry.sarcasm
             harms.append(_finding(text, entry.kind, start, end, entry.weight, entry.message, entry.suggestion, entry.id))
+    if sarcastic:
+        for kind_name in SARCASM_VOIDS:
+            polite_hits.pop(kind_name, None)
+        polite_found = [f for f in polite_found if f.kind not in SARCASM_VOIDS]
     for kind_name, hits in polite_hits.items():
         # Several different markers of one kind count, with diminishing weight.
         ordered = sorted(hits.values(), reverse=True)
