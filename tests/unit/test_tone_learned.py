@@ -41,15 +41,29 @@ def test_dump_and_parse_round_trip() -> None:
         learned.parse(b"XXXX" + layer.dump()[4:], "en")
 
 
-def test_no_constant_score_for_nothing_found() -> None:
-    replies = [
+#: replies with nothing the rules find: before the learned layers each language's scored one
+#: constant (66 in English; 76 in Japanese, its です・ます endings)
+NOTHING_FOUND = {
+    "en": [
         "The parcel left our warehouse today.",
         "We have sent the replacement and it should arrive on Friday.",
         "Send the tracking number.",
         "I checked the order and the item was delivered on Monday to the front desk.",
         "Your order will arrive soon, we are looking after it for you.",
-    ]
-    results = [check_tone(text, "en") for text in replies]
+    ],
+    "ja": [
+        "商品は本日発送しました。",
+        "注文の件、確認しましたが、在庫がないようです。",
+        "配送業者に問い合わせたところ、住所が違うとのことでした。",
+        "返品の手続きは完了しています。来週返金されます。",
+        "その商品は先月で販売を終了しました。",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_no_constant_score_for_nothing_found(language: str) -> None:
+    results = [check_tone(text, language) for text in NOTHING_FOUND[language]]
     assert all(not any(f.weight > 0 for f in r.findings) for r in results)
     assert len({r.score for r in results}) >= 3
 
@@ -80,20 +94,6 @@ def test_the_shipped_japanese_layer_matches_the_lexicon() -> None:
     assert layer.strategies == len(learned.STRATEGIES["ja"])
     lines = [f for f in check_tone("商品を発送いたしました。", "ja").findings if f.kind == "wording"]
     assert len(lines) == 1 and lines[0].entry == "learned:ja"
-
-
-def test_no_constant_score_for_nothing_found_ja() -> None:
-    # before the Japanese layer each of these scored exactly 76 (です・ます endings, no harm)
-    replies = [
-        "商品は本日発送しました。",
-        "注文の件、確認しましたが、在庫がないようです。",
-        "配送業者に問い合わせたところ、住所が違うとのことでした。",
-        "返品の手続きは完了しています。来週返金されます。",
-        "その商品は先月で販売を終了しました。",
-    ]
-    results = [check_tone(text, "ja") for text in replies]
-    assert all(not any(f.weight > 0 for f in r.findings) for r in results)
-    assert len({r.score for r in results}) >= 3
 
 
 def test_the_training_script_names_a_missing_source_and_exits_2(tmp_path: Path) -> None:
