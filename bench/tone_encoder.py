@@ -597,6 +597,16 @@ def evaluate(data: dict[str, list[Any]], extras: dict[str, dict[str, list[list[f
     return report
 
 
+
+def by_corpus(vectors: list[list[float]], data: dict[str, list[Any]]) -> dict[str, list[list[float]]]:
+    """The rows of ``vectors`` (every corpus's texts, in ``data``'s order) cut back per corpus."""
+    out: dict[str, list[list[float]]] = {}
+    at = 0
+    for corpus, examples in data.items():
+        out[corpus] = vectors[at : at + len(examples)]
+        at += len(examples)
+    return out
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared-data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -646,11 +656,7 @@ def main() -> int:
         vectors = embeddings(name, every_text, args.cache)
         if vectors is None:
             continue
-        extras[name] = {}
-        at = 0
-        for corpus, examples in data.items():
-            extras[name][corpus] = vectors[at : at + len(examples)]
-            at += len(examples)
+        extras[name] = by_corpus(vectors, data)
     timing = {} if args.no_speed else speed(plain, encoders)
     report = evaluate(data, extras, plain, not args.no_oracle) if data else {}
     japanese = [] if args.speed_only or args.lang == "en" else [name for name in JAPANESE if not wanted or name in wanted]
@@ -661,11 +667,7 @@ def main() -> int:
         vectors = embeddings(name, texts_ja, args.cache)
         if vectors is None:
             continue
-        extras_ja[name] = {}
-        at = 0
-        for corpus, examples in data_ja.items():
-            extras_ja[name][corpus] = vectors[at : at + len(examples)]
-            at += len(examples)
+        extras_ja[name] = by_corpus(vectors, data_ja)
     if extras_ja:
         for name, figures in evaluate(data_ja, extras_ja, {}, not args.no_oracle, "ja").items():
             report[f"{name} (ja)"] = figures
