@@ -81,6 +81,11 @@ class Watch:
         self.expect("<exit>", 5)
         return took
 
+    def assert_stops_cleanly(self) -> None:
+        """SIGTERM ends it within 2 s, exit 0, with no traceback in its log."""
+        assert self.terminate() < 2.0 and self.proc.returncode == 0
+        assert self.count("Traceback") == 0
+
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
@@ -129,8 +134,8 @@ def test_watch_stores_new_mail_within_seconds_notifies_survives_cut_connections_
             mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, f"再送です {round_}", mid=mid, hours_ago=1))
             wait_for(lambda: f"<{mid}>" in stored_ids(config), 5)  # noqa: B023 - used at once
         # SIGTERM: a clean exit 0, quickly
-        assert watch.terminate() < 2.0 and watch.proc.returncode == 0
-        assert watch.lines.count("hygiene watch: stopped") == 1 and watch.count("Traceback") == 0
+        watch.assert_stops_cleanly()
+        assert watch.lines.count("hygiene watch: stopped") == 1
         # one notice in all: the later messages are an hour old, pending
         assert len(notes.read_text().splitlines()) == 1
         print(f"new mail stored {took:.2f} s after delivery")
@@ -154,8 +159,7 @@ def test_watch_notices_a_silent_connection_and_reconnects(mailbox: Dovecot, prox
         watch.expect("jp: reconnected", 30)
         mailbox.append("INBOX", eml(IMAP_BUYER, mailbox.user, "届きましたか", mid="after-silence@amazon", hours_ago=1))
         wait_for(lambda: "<after-silence@amazon>" in stored_ids(config), 10)
-        assert watch.terminate() < 2.0 and watch.proc.returncode == 0
-        assert watch.count("Traceback") == 0
+        watch.assert_stops_cleanly()
     finally:
         watch.close()
 
@@ -197,8 +201,7 @@ def test_watch_survives_a_dovecot_restart(own_dovecot: Dovecot, tmp_path: Path, 
         # and, back in IDLE, new mail is seen within seconds
         box.append("INBOX", eml(IMAP_BUYER, box.user, "再起動後", mid="after@amazon", hours_ago=1))
         wait_for(lambda: "<after@amazon>" in stored_ids(config), 5)
-        assert watch.terminate() < 2.0 and watch.proc.returncode == 0
-        assert watch.count("Traceback") == 0
+        watch.assert_stops_cleanly()
     finally:
         watch.close()
 
@@ -233,8 +236,7 @@ def test_watch_several_accounts_at_once(new_mailbox: Callable[[], Dovecot], tmp_
         for n, box in enumerate(boxes):
             box.append("INBOX", eml(IMAP_BUYER, box.user, f"切断後 {n}", mid=f"after{n}@amazon", hours_ago=1))
         wait_for(lambda: {f"<after{n}@amazon>" for n in range(3)} <= stored_ids(config), 5)
-        assert watch.terminate() < 2.0 and watch.proc.returncode == 0
-        assert watch.count("Traceback") == 0
+        watch.assert_stops_cleanly()
     finally:
         watch.close()
         proxy.close()
