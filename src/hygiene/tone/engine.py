@@ -52,6 +52,9 @@ CUT_WINDOW = 2_000
 #: Kinds that make a draft unsendable whatever else it says.
 BLOCKING_KINDS = ("insult", "threat")
 
+#: The lexicon's 7th column: comma-separated flags of an entry (see Entry)
+ENTRY_FLAGS = frozenset({"unnegatable", "sarcasm"})
+
 #: Courtesies that count nothing in a sarcastic draft ("Thanks so much, really helpful.")
 SARCASM_VOIDS = ("gratitude", "polite_form", "cushion")
 
@@ -165,8 +168,8 @@ def lexicon(language: str) -> tuple[Entry, ...]:
         suggestion = parts[4] if len(parts) > 4 and parts[4] else None
         gate = tuple(parts[5].split("|")) if len(parts) > 5 and parts[5] else ()
         flags = set(parts[6].split(",")) if len(parts) > 6 and parts[6] else set()
-        if flags - {"unnegatable", "sarcasm"}:
-            raise ValueError(f"{language}.tsv:{number}: unknown flag(s) {sorted(flags - {'unnegatable', 'sarcasm'})}")
+        if unknown := flags - ENTRY_FLAGS:
+            raise ValueError(f"{language}.tsv:{number}: unknown flag(s) {sorted(unknown)}")
         entries.append(Entry(kind, weight, _compile(language, pattern), message, suggestion, gate,
                              "unnegatable" not in flags, f"{language}.tsv:{number}", len(entries),
                              "sarcasm" in flags))
