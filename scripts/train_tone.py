@@ -108,7 +108,6 @@ def missing_files(names: Iterable[str], shared: Path = SHARED, extra: Path = EXT
             for name in names if not source_path(name, shared, extra).is_file()]
 
 
-_COCOA = "https://github.com/amazon-science/contrastive-controlled-mt/blob/441e23a7c41beeac6329ffdb27d47024eb71b829/CoCoA-MT/"
 #: the Japanese sources' files under --extra-data: (path, where to get it, sha256)
 _COCOA = "https://github.com/amazon-science/contrastive-controlled-mt/blob/441e23a7c41beeac6329ffdb27d47024eb71b829/CoCoA-MT/"
 JA_FILES: dict[str, tuple[tuple[str, str, str], ...]] = {
