@@ -22,6 +22,7 @@ UNBOUNDED_OK = {
     "hygiene.tone.engine.lexicon_crc",  # a language
     "hygiene.tone.engine._hashtag_words",  # no argument
     "hygiene.tone.learned._load",  # a language
+    "hygiene.tone.learned.strategy_patterns",  # a language, folded or not
     "hygiene.tone.appeal._patterns",  # a language
 }
 

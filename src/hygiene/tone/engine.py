@@ -14,12 +14,12 @@ import unicodedata
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from hygiene.language import detect_language
 from hygiene.quoting import QUOTE_HEADER
-from hygiene.tone import learned
+from hygiene.tone import learned, scan
 from hygiene.tone.model import (
     POLITE_KINDS,
     SENTENCE,
@@ -72,7 +72,10 @@ _ACRONYMS = frozenset(
 class Entry:
     kind: str
     weight: float
-    pattern: re.Pattern[str]
+    #: the pattern's regular expression and flags (compiled when first asked for: English
+    #: drafts are mostly scanned with ``folded`` alone, and start-up counts)
+    source: str
+    flags: int
     message: str
     suggestion: str | None
     #: literals one of which must be in the text for the pattern to match (optional 6th
@@ -88,6 +91,14 @@ class Entry:
     #: sarcasm ("Great, another week without a refund"): the draft's thanks, praise and
     #: cushions count nothing, they read as part of the sneer; 7th column "sarcasm"
     sarcasm: bool = False
+    #: the pattern for lower-cased English text (case-sensitive, so faster; None when the
+    #: pattern has capitals of its own): same matches as ``pattern`` on the text as written
+    folded: re.Pattern[str] | None = None
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The pattern for the text as written."""
+        return re.compile(self.source, self.flags)
 
 
 def _alternatives(source: str) -> list[str]:
@@ -117,40 +128,24 @@ def _alternatives(source: str) -> list[str]:
     return parts
 
 
-_LEADING_LOOKBEHIND = re.compile(r"^(?:\(\?<[!=][^()]*\))+")
-
-
-def _first_characters(source: str) -> str | None:
-    """The characters a match of ``source`` can start with, when every alternative starts with
-    a plain character that is not optional (after lookbehinds, which take none) and one starts
-    with a lookbehind (which hides the starts from the engine's own search); else None."""
-    firsts = set()
-    parts = _alternatives(source)
-    if not any(_LEADING_LOOKBEHIND.match(part) for part in parts):
-        return None  # the engine finds such a pattern's starts by itself
-    for part in parts:
-        part = _LEADING_LOOKBEHIND.sub("", part)
-        if not part or part[0] in "[(\\.^$|?*+{}" or part[1:2] in ("?", "*", "{"):
-            return None
-        firsts.add(part[0])
-    return "".join(sorted(firsts))
-
-
-def _compile(language: str, raw: str) -> re.Pattern[str]:
+def _compile(language: str, raw: str) -> tuple[str, int, re.Pattern[str] | None]:
+    """The entry's regular expression and flags, and for English the pattern compiled for
+    lower-cased text (None when the pattern has capitals of its own): see
+    :mod:`hygiene.tone.scan`."""
     if raw.startswith("re:"):
         source = raw[3:]
         # Same matches, found several times faster: the engine rejects most positions on a
         # cheap test before trying the alternation there.
         if language == "en" and all(part.startswith("\\b") for part in _alternatives(source)):
             source = rf"(?<!\w)(?:{source})"  # every alternative starts at a word start
-        elif language == "ja" and (firsts := _first_characters(source)):
-            source = f"(?=[{re.escape(firsts)}])(?:{source})"
     else:
         source = re.escape(raw)
         if language == "en":
             source = rf"\b{source}\b"
-    flags = re.IGNORECASE | re.MULTILINE if language == "en" else re.MULTILINE
-    return re.compile(source, flags)
+    if language == "ja":
+        return scan.hinted(source, re.MULTILINE), re.MULTILINE, None
+    folded = re.compile(scan.hinted(source, re.MULTILINE), re.MULTILINE) if scan.foldable(source) else None
+    return source, re.IGNORECASE | re.MULTILINE, folded
 
 
 @cache
@@ -170,9 +165,10 @@ def lexicon(language: str) -> tuple[Entry, ...]:
         flags = set(parts[6].split(",")) if len(parts) > 6 and parts[6] else set()
         if unknown := flags - ENTRY_FLAGS:
             raise ValueError(f"{language}.tsv:{number}: unknown flag(s) {sorted(unknown)}")
-        entries.append(Entry(kind, weight, _compile(language, pattern), message, suggestion, gate,
+        source, pattern_flags, folded = _compile(language, pattern)
+        entries.append(Entry(kind, weight, source, pattern_flags, message, suggestion, gate,
                              "unnegatable" not in flags, f"{language}.tsv:{number}", len(entries),
-                             "sarcasm" in flags))
+                             "sarcasm" in flags, folded))
     return tuple(entries)
 
 
@@ -601,13 +597,15 @@ def _check(
     blank_runs = _has_long_blank_run(text)
     scare = _scare_quotes(text, quoted) if quoted.spans and language == "en" else _Spans(())
     hashtags = _hashtags(text) if language == "en" else []
+    lowered = scan.folded(text) if language == "en" else None
     for entry in lexicon(language):
         if hashtags and entry.kind in BLOCKING_KINDS:
             harms += _hashtag_findings(text, entry, hashtags, quoted, counts)
         if entry.gate and not any(literal in text for literal in entry.gate):
             continue  # none of the words the pattern needs: skip its costly scan
+        pattern, scanned = (entry.folded, lowered) if lowered is not None and entry.folded is not None else (entry.pattern, text)
         # line_matches only where it matters: a generator per entry costs more than the scan
-        for m in line_matches(entry.pattern, text) if blank_runs else entry.pattern.finditer(text):
+        for m in line_matches(pattern, scanned) if blank_runs else pattern.finditer(scanned):
             start, end = m.span()
             if end == start or (quoted.covers(start, end) and not ((entry.kind == "insult" or entry.sarcasm) and scare.covers(start, end))):
                 continue

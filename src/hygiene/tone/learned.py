@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from hygiene.tone import scan
+
 DATA = Path(__file__).parent / "data"
 MAGIC = b"HTL1"
 HEADER = struct.Struct("<4sIIIIff")
@@ -37,70 +39,79 @@ BUCKETS = 1 << 18
 NGRAMS = {"en": (3, 4, 5), "ja": (1, 2, 3)}
 
 
-def _rx(source: str, flags: int = re.IGNORECASE | re.MULTILINE) -> re.Pattern[str]:
-    return re.compile(source, flags)
-
-
 #: politeness strategies (after Danescu-Niculescu-Mizil et al. 2013) and face threats: named,
 #: so the training script's report and the README can say what each is
-STRATEGIES: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+STRATEGIES: dict[str, tuple[tuple[str, str], ...]] = {
     "en": (
-        ("please", _rx(r"\bplease\b")),
-        ("please_start", _rx(r"(?:^|[.!?]\s+)please\b")),
-        ("hedge", _rx(r"\b(?:i think|i believe|i guess|i suppose|i wonder|perhaps|maybe|possibly|probably|might|seems?|apparently|suggest)\b")),
-        ("indirect_btw", _rx(r"\bby the way\b|\bbtw\b")),
-        ("gratitude", _rx(r"\bthank(?:s| you)\b|\bappreciate")),
-        ("apology", _rx(r"\bsorry\b|\bapologi|\bexcuse me\b|\bmy bad\b")),
-        ("deference", _rx(r"(?:^|[.!?]\s+)(?:great|good|nice|interesting|cool|excellent|awesome|wonderful)\b")),
-        ("greeting", _rx(r"(?:^|[.!?]\s+)(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b")),
-        ("praise", _rx(r"\b(?:great|excellent|wonderful|helpful|awesome|fantastic|brilliant|impressive|well done|good job)\b")),
-        ("commitment", _rx(r"\b(?:i will|i'll|we will|we'll|i am going to|we are going to) (?:check|look|make sure|send|fix|update|ship|refund|replace|help|get back)")),
-        ("direct_question", _rx(r"(?:^|[.!?]\s+)(?:what|why|who|how)\b")),
-        ("direct_start", _rx(r"(?:^|[.!?]\s+)(?:so|then|and|but|or)\b")),
-        ("counterfactual_modal", _rx(r"\b(?:could|would) you\b")),
-        ("indicative_modal", _rx(r"\b(?:can|will) you\b")),
-        ("first_person_start", _rx(r"(?:^|[.!?]\s+)(?:i|my|mine|myself)\b")),
-        ("first_person_plural", _rx(r"\b(?:we|our|us|ours|let's)\b")),
-        ("first_person", _rx(r"\b(?:i|me|my|mine|myself)\b")),
-        ("second_person", _rx(r"\b(?:you|your|yours|yourself|u|ur)\b")),
-        ("second_person_start", _rx(r"(?:^|[.!?]\s+)(?:you|your|u|ur)\b")),
-        ("factuality", _rx(r"\b(?:really|actually|honestly|surely|clearly|obviously|in fact)\b")),
-        ("question", _rx(r"\?")),
-        ("exclamation", _rx(r"!")),
-        ("challenge", _rx(r"\b(?:why (?:did|didn't|would|wouldn't|are|aren't|is|isn't|do|don't|does|doesn't|have|haven't|can't|won't) you|how could you|what(?:'s| is) wrong with you|did you even|who do you think)\b")),
-        ("you_negative", _rx(r"\byou(?:'re| are)? (?:so |such an? |a |an )?(?:idiot|stupid|dumb|ugly|pathetic|useless|worthless|retard|loser|trash|joke|disgrace|liar|clown|hoe|bitch)")),
-        ("imperative_start", _rx(r"(?:^|[.!?]\s+)(?:stop|fix|give|tell|send|answer|read|look|get|go|shut|explain|do|don't|quit|leave|learn|grow)\b")),
-        ("hashtag", _rx(r"#\w")),
-        ("mention", _rx(r"@\w")),
-        ("disguised", _rx(r"\b\w*[a-z][*!@$#%]+[a-z]\w*|\$\$")),
+        ("please", r"\bplease\b"),
+        ("please_start", r"(?:^|[.!?]\s+)please\b"),
+        ("hedge", r"\b(?:i think|i believe|i guess|i suppose|i wonder|perhaps|maybe|possibly|probably|might|seems?|apparently|suggest)\b"),
+        ("indirect_btw", r"\bby the way\b|\bbtw\b"),
+        ("gratitude", r"\bthank(?:s| you)\b|\bappreciate"),
+        ("apology", r"\bsorry\b|\bapologi|\bexcuse me\b|\bmy bad\b"),
+        ("deference", r"(?:^|[.!?]\s+)(?:great|good|nice|interesting|cool|excellent|awesome|wonderful)\b"),
+        ("greeting", r"(?:^|[.!?]\s+)(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b"),
+        ("praise", r"\b(?:great|excellent|wonderful|helpful|awesome|fantastic|brilliant|impressive|well done|good job)\b"),
+        ("commitment", r"\b(?:i will|i'll|we will|we'll|i am going to|we are going to) (?:check|look|make sure|send|fix|update|ship|refund|replace|help|get back)"),
+        ("direct_question", r"(?:^|[.!?]\s+)(?:what|why|who|how)\b"),
+        ("direct_start", r"(?:^|[.!?]\s+)(?:so|then|and|but|or)\b"),
+        ("counterfactual_modal", r"\b(?:could|would) you\b"),
+        ("indicative_modal", r"\b(?:can|will) you\b"),
+        ("first_person_start", r"(?:^|[.!?]\s+)(?:i|my|mine|myself)\b"),
+        ("first_person_plural", r"\b(?:we|our|us|ours|let's)\b"),
+        ("first_person", r"\b(?:i|me|my|mine|myself)\b"),
+        ("second_person", r"\b(?:you|your|yours|yourself|u|ur)\b"),
+        ("second_person_start", r"(?:^|[.!?]\s+)(?:you|your|u|ur)\b"),
+        ("factuality", r"\b(?:really|actually|honestly|surely|clearly|obviously|in fact)\b"),
+        ("question", r"\?"),
+        ("exclamation", r"!"),
+        ("challenge", r"\b(?:why (?:did|didn't|would|wouldn't|are|aren't|is|isn't|do|don't|does|doesn't|have|haven't|can't|won't) you|how could you|what(?:'s| is) wrong with you|did you even|who do you think)\b"),
+        ("you_negative", r"\byou(?:'re| are)? (?:so |such an? |a |an )?(?:idiot|stupid|dumb|ugly|pathetic|useless|worthless|retard|loser|trash|joke|disgrace|liar|clown|hoe|bitch)"),
+        ("imperative_start", r"(?:^|[.!?]\s+)(?:stop|fix|give|tell|send|answer|read|look|get|go|shut|explain|do|don't|quit|leave|learn|grow)\b"),
+        ("hashtag", r"#\w"),
+        ("mention", r"@\w"),
+        ("disguised", r"\b\w*[a-z][*!@$#%]+[a-z]\w*|\$\$"),
     ),
     "ja": (
-        ("desu_masu", _rx(r"(?:です|ます|でした|ました|ません)")),
-        ("gozaimasu", _rx(r"ございま")),
-        ("honorific", _rx(r"(?:いらっしゃ|おっしゃ|なさ|くださ|召し上が|ご覧|お越し|お[^\s。、]{1,6}になる)")),
-        ("humble", _rx(r"(?:申し上げ|伺|いたし|致し|存じ|拝見|拝読|承|参り|おり(?:ます|まし))")),
-        ("receive", _rx(r"(?:いただ|頂)")),
-        ("prefix_o_go", _rx(r"(?:ご|お)(?!前)[\u4e00-\u9fff]")),  # not お前, a rude "you"
-        ("gratitude", _rx(r"(?:ありがと|感謝|助かり)")),
-        ("casual_thanks", _rx(r"ありがとう(?!ござ)|サンキュ|どうも")),
-        ("apology", _rx(r"(?:申し訳|すみません|すいません|ごめん|失礼|お詫び)")),
-        ("cushion", _rx(r"(?:恐れ入り|恐縮|お手数|差し支え|もしよろしければ|よろしければ)")),
-        ("hedge", _rx(r"(?:と思い|と思う|かもしれ|でしょう|のでは|ようです|みたい)")),
-        ("question_polite", _rx(r"(?:ますか|ですか|ましたか|でしたか|でしょうか)")),
-        ("question", _rx(r"[?？]")),
-        ("exclamation", _rx(r"[!！]")),
-        ("why", _rx(r"(?:なぜ|何故|なんで|どうして)")),
-        ("second_person", _rx(r"(?:あなた|貴方|君|きみ|お前|おまえ|てめ|貴様|きさま|アンタ|あんた)")),
-        ("imperative", _rx(r"(?:しろ|せよ|やれ|しなさい|くれ(?:よ|。|$)|なさい)")),
-        ("prohibitive_na", _rx(r"(?:する|言う|来る|見る|書く|やる|触る|ふざける)な(?:よ|[。！!\s]|$)")),
-        ("plain_end", _rx(r"(?:だ|だろ|じゃん|だよ|だぞ|かよ|んだ|ねーよ|ねえよ|だな)[。！？!?\s]*$")),
-        ("laugh", _rx(r"(?:笑|ｗ|w{2,}|草)")),
-        ("kaomoji", _rx(r"[（(][^）)]{0,8}[´ﾟ∀ω][^）)]{0,8}[）)]")),
-        ("ill_wish", _rx(r"(?:死ね|しね|氏ね|タヒね|消えろ|きえろ|失せろ|くたばれ|呪)")),
-        ("insult_word", _rx(r"(?:バカ|ばか|馬鹿|アホ|あほ|クズ|くず|カス|ゴミ|ごみ|ブス|キモ|きも|ボケ|無能|低能|ガイジ)")),
-        ("thanks_together", _rx(r"一緒に[^。]{0,10}(?:しよう|しましょう)")),
+        ("desu_masu", r"(?:です|ます|でした|ました|ません)"),
+        ("gozaimasu", r"ございま"),
+        ("honorific", r"(?:いらっしゃ|おっしゃ|なさ|くださ|召し上が|ご覧|お越し|お[^\s。、]{1,6}になる)"),
+        ("humble", r"(?:申し上げ|伺|いたし|致し|存じ|拝見|拝読|承|参り|おり(?:ます|まし))"),
+        ("receive", r"(?:いただ|頂)"),
+        ("prefix_o_go", r"(?:ご|お)(?!前)[\u4e00-\u9fff]"),  # not お前, a rude "you"
+        ("gratitude", r"(?:ありがと|感謝|助かり)"),
+        ("casual_thanks", r"ありがとう(?!ござ)|サンキュ|どうも"),
+        ("apology", r"(?:申し訳|すみません|すいません|ごめん|失礼|お詫び)"),
+        ("cushion", r"(?:恐れ入り|恐縮|お手数|差し支え|もしよろしければ|よろしければ)"),
+        ("hedge", r"(?:と思い|と思う|かもしれ|でしょう|のでは|ようです|みたい)"),
+        ("question_polite", r"(?:ますか|ですか|ましたか|でしたか|でしょうか)"),
+        ("question", r"[?？]"),
+        ("exclamation", r"[!！]"),
+        ("why", r"(?:なぜ|何故|なんで|どうして)"),
+        ("second_person", r"(?:あなた|貴方|君|きみ|お前|おまえ|てめ|貴様|きさま|アンタ|あんた)"),
+        ("imperative", r"(?:しろ|せよ|やれ|しなさい|くれ(?:よ|。|$)|なさい)"),
+        ("prohibitive_na", r"(?:する|言う|来る|見る|書く|やる|触る|ふざける)な(?:よ|[。！!\s]|$)"),
+        ("plain_end", r"(?:だ|だろ|じゃん|だよ|だぞ|かよ|んだ|ねーよ|ねえよ|だな)[。！？!?\s]*$"),
+        ("laugh", r"(?:笑|ｗ|w{2,}|草)"),
+        ("kaomoji", r"[（(][^）)]{0,8}[´ﾟ∀ω][^）)]{0,8}[）)]"),
+        ("ill_wish", r"(?:死ね|しね|氏ね|タヒね|消えろ|きえろ|失せろ|くたばれ|呪)"),
+        ("insult_word", r"(?:バカ|ばか|馬鹿|アホ|あほ|クズ|くず|カス|ゴミ|ごみ|ブス|キモ|きも|ボケ|無能|低能|ガイジ)"),
+        ("thanks_together", r"一緒に[^。]{0,10}(?:しよう|しましょう)"),
     ),
 }
+
+
+
+
+@cache
+def strategy_patterns(language: str, folded: bool = False) -> tuple[re.Pattern[str], ...]:
+    """The language's strategies compiled (when first asked for: start-up counts), matched
+    case-insensitively; ``folded``: for lower-cased English text instead,
+    case-sensitive and hinted, so cheaper to scan, with the same counts (see
+    :mod:`hygiene.tone.scan`)."""
+    if folded:
+        return tuple(re.compile(scan.hinted(source, re.MULTILINE), re.MULTILINE) for _, source in STRATEGIES[language])
+    return tuple(re.compile(source, re.IGNORECASE | re.MULTILINE) for _, source in STRATEGIES[language])
 
 
 @dataclass(frozen=True)
@@ -168,7 +179,9 @@ def reset() -> None:
 
 
 def strategy_counts(text: str, language: str) -> list[int]:
-    return [len(p.findall(text)) for _, p in STRATEGIES[language]]
+    if language == "en" and (lowered := scan.folded(text)) is not None:
+        return [len(p.findall(lowered)) for p in strategy_patterns(language, folded=True)]
+    return [len(p.findall(text)) for p in strategy_patterns(language)]
 
 
 def dense(entry_counts: Mapping[int, int], strategies: Sequence[int], entries: int) -> Iterator[tuple[int, float]]:
