@@ -81,7 +81,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(ROOT / "bench"))
+
+from train_tone import auc  # noqa: E402
 
 from hygiene.tone import learned  # noqa: E402
 
@@ -452,12 +453,6 @@ def alone(train_x: Sequence[Sequence[Sequence[float]]], train_y: Sequence[Sequen
     return lambda rows: [float(v) for v in model.decision_function([z(r) for r in rows])]
 
 
-def split_auc(values: Sequence[float], labels: Sequence[int]) -> float:
-    from tone_quality import auc
-
-    return auc([v for v, y in zip(values, labels, strict=True) if y], [v for v, y in zip(values, labels, strict=True) if not y])
-
-
 # -- speed ---------------------------------------------------------------------------------
 
 
@@ -563,8 +558,8 @@ def evaluate(data: dict[str, list[Any]], extras: dict[str, dict[str, list[list[f
         if others not in layers:
             layers[others] = fit([features[s] for s in others], None, 1.0, language)[0]
         rules = [row[0][1] for row in features[corpus].rows]
-        baseline[corpus] = (split_auc(rules, labels[corpus]),
-                            split_auc(scores(layers[others], None, features[corpus], None, 1.0, language), labels[corpus]))
+        baseline[corpus] = (auc(rules, labels[corpus]),
+                            auc(scores(layers[others], None, features[corpus], None, 1.0, language), labels[corpus]))
     report: dict[str, dict[str, dict[str, float]]] = {}
     for candidate, columns in extras.items():
         report[candidate] = {}
@@ -581,18 +576,18 @@ def evaluate(data: dict[str, list[Any]], extras: dict[str, dict[str, list[list[f
                     except SystemExit as refused:  # train_tone: the rules' weight fell to <= 0
                         print(f"({candidate}, block x{b}, trained on {'+'.join(others)}: {refused})", file=sys.stderr)
                         fitted[others][b] = None
-            held = {b: split_auc(scores(fitted[others][b][0], fitted[others][b][1], features[corpus], columns[corpus], b, language), labels[corpus])
+            held = {b: auc(scores(fitted[others][b][0], fitted[others][b][1], features[corpus], columns[corpus], b, language), labels[corpus])
                     if fitted[others][b] else float("nan") for b in blocks}
             rules_auc, held_out = baseline[corpus]
             entry = {"rules": rules_auc, "held_out": held_out, "with": held[1.0], "lift": held[1.0] - held_out}
             if oracle:
                 entry["oracle_lift"] = max((v for v in held.values() if v == v), default=float("nan")) - held_out
             if candidate in plain:
-                entry["alone"] = split_auc([-row[0] for row in columns[corpus]], labels[corpus])
+                entry["alone"] = auc([-row[0] for row in columns[corpus]], labels[corpus])
             else:
                 if others not in alone_models:
                     alone_models[others] = alone([columns[s] for s in others], [labels[s] for s in others])
-                entry["alone"] = split_auc(alone_models[others](columns[corpus]), labels[corpus])
+                entry["alone"] = auc(alone_models[others](columns[corpus]), labels[corpus])
             report[candidate][corpus] = entry
     return report
 

@@ -394,7 +394,12 @@ def scores(layer: learned.Layer | None, features: Features) -> list[int]:
 
 
 def auc(values: Sequence[float], labels: Sequence[int]) -> float:
-    """P(a label-1 text scores above a label-0 one), ties counting half."""
+    """ROC AUC: P(a label-1 text scores above a label-0 one), ties counting half (Mann-Whitney);
+    NaN when either side is empty. The one definition: the bench scripts (bench/tone_*.py) use it too."""
+    positives = sum(labels)
+    negatives = len(labels) - positives
+    if not positives or not negatives:
+        return float("nan")
     order = sorted(range(len(values)), key=values.__getitem__)
     rank_sum = 0.0
     i = 0
@@ -404,8 +409,6 @@ def auc(values: Sequence[float], labels: Sequence[int]) -> float:
             j += 1
         rank_sum += (i + j + 1) / 2 * sum(labels[order[k]] for k in range(i, j))
         i = j
-    positives = sum(labels)
-    negatives = len(labels) - positives
     return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 

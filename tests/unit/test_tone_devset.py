@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -42,12 +43,9 @@ def test_dev_set_shape(language: str) -> None:
 def test_score_separates_rude_and_polite(language: str) -> None:
     auc = _bench().auc  # type: ignore[attr-defined]
     scored = [(r["label"], check_tone(str(r["text"]), language).score) for r in rows(f"dev-{language}.jsonl")]
-    rude = [s for label, s in scored if label == "rude"]
-    polite = [s for label, s in scored if label == "polite"]
-    rest_of_rude = [s for label, s in scored if label != "rude"]
-    rest_of_polite = [s for label, s in scored if label != "polite"]
-    assert auc([-s for s in rude], [-s for s in rest_of_rude]) >= 0.95
-    assert auc(polite, rest_of_polite) >= 0.85
+    scores = [s for _, s in scored]
+    assert auc([-s for s in scores], [label == "rude" for label, _ in scored]) >= 0.95
+    assert auc(scores, [label == "polite" for label, _ in scored]) >= 0.85
 
 
 def test_appeals_get_their_missing_parts_named() -> None:
@@ -68,4 +66,7 @@ def test_appeals_get_their_missing_parts_named() -> None:
 
 def test_auc_helper_counts_ties_as_half() -> None:
     auc = _bench().auc  # type: ignore[attr-defined]
-    assert auc([1, 2], [0, 0]) == 1.0 and auc([0], [0]) == 0.5 and auc([0], [1]) == 0.0
+    # values, labels (1 should score higher)
+    assert auc([1, 2, 0, 0], [1, 1, 0, 0]) == 1.0 and auc([0, 0], [1, 0]) == 0.5 and auc([0, 1], [1, 0]) == 0.0
+    assert auc([0.5, 1, 1, 2], [0, 1, 0, 1]) == 0.875  # one tie among the four pairs
+    assert math.isnan(auc([1, 2], [1, 1]))  # no label-0 text: no figure
