@@ -52,6 +52,16 @@ def test_kimi_is_not_a_harm_on_its_own_ja() -> None:
     assert harms("君の名は。のDVDを出品しております。", "ja") == []
 
 
+def test_anata_is_a_small_harm_only_outside_thanks_ja() -> None:
+    """Addressing the reader as あなた marks rude text in the data (README); in a sentence of
+    thanks it is a translator's "you", not a confrontation."""
+    assert harms("あなたのおかげで無事に解決しました。ありがとうございます。", "ja") == []
+    assert harms("あなたのご協力に感謝いたします。", "ja") == []
+    assert harms("あなたの説明は意味が分かりません。", "ja") == ["あなたの"]
+    # the thanks must be in the same sentence
+    assert "あなたの" in harms("あなたの判断はおかしいです。ありがとうございました。", "ja")
+
+
 @pytest.mark.parametrize("text", [
     "Our lawyer reviewed the listing terms last year and everything is in order.",
     "The attorney for the brand sent us the authorisation letter, attached.",
