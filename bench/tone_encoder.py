@@ -60,7 +60,6 @@ Needs the train extra and the candidates; installs nothing itself:
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import math
@@ -104,57 +103,17 @@ DRAFT_EN = (
 # -- corpora ------------------------------------------------------------------------------
 
 
-def _csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _quartiles(path: Path) -> list[Any]:
-    from train_tone import Example
-
-    rows = _csv(path)
-    values = sorted(float(r["Normalized Score"]) for r in rows)
-    q1, q3 = values[len(values) // 4], values[3 * len(values) // 4]
-    return [Example(r["Request"], int(float(r["Normalized Score"]) >= q3)) for r in rows
-            if float(r["Normalized Score"]) >= q3 or float(r["Normalized Score"]) <= q1]
-
-
-def _wikitalk(path: Path) -> list[Any]:
-    from train_tone import Example
-
-    return [Example(r["Utterance"], int(float(r["labels"]) >= 3)) for r in _csv(path)
-            if float(r["labels"]) >= 3 or float(r["labels"]) <= 1]
-
-
-def _hatecheck(path: Path) -> list[Any]:
-    from train_tone import Example
-
-    return [Example(r["test_case"].strip(), int(r["label_gold"] == "non-hateful")) for r in _csv(path)]
-
-
 def corpora(shared: Path, extra: Path, language: str) -> dict[str, list[Any]]:
     """name → examples (label 1 polite / acceptable, 0 rude / offensive); the layer's
     training sources through train_tone.load_source, the rest measured only."""
     import train_tone
 
     out: dict[str, list[Any]] = {}
-    for name in train_tone.TRAINABLE[language]:
+    for name in (*train_tone.TRAINABLE[language], f"wikitalk-{language}"):  # Wikipedia talk: measured only
         try:
             out[name] = train_tone.load_source(name, shared, extra)
-        except (OSError, ValueError, getattr(train_tone, "MissingSource", OSError)) as e:
-            print(f"(training source {name} skipped: {e})", file=sys.stderr)
-    measured: dict[str, tuple[Path, Callable[[Path], list[Any]]]] = {
-        "wikitalk-en": (shared / "politeness-wikitalk-en-train.csv", _wikitalk),
-        "stackexchange": (extra / "stack-exchange.annotated.csv", _quartiles),
-        "hatecheck": (extra / "hatecheck-test_suite_cases.csv", _hatecheck),
-    } if language == "en" else {"wikitalk-ja": (shared / "politeness-wikitalk-ja-train.csv", _wikitalk)}
-    for name, (path, load) in measured.items():
-        if name in out:
-            continue
-        if path.exists():
-            out[name] = load(path)
-        else:
-            print(f"({name} skipped: no {path})", file=sys.stderr)
+        except (OSError, ValueError, train_tone.MissingSource) as e:
+            print(f"({name} skipped: {e})", file=sys.stderr)
     return out
 
 

@@ -32,7 +32,6 @@ layer never learns from is held out as shipped). The held-out figures need sciki
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -126,11 +125,6 @@ def appeals() -> dict[str, object] | None:
     }
 
 
-def _csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def _scored(name: str, language: str, shared: Path, extra: Path) -> tuple[list[train_tone.Example], list[ToneResult]]:
     """A training source of scripts/train_tone.py as the layer learns it (train_tone.load_source:
     label 1 polite / acceptable, 0 rude / offensive), and each example's result."""
@@ -151,16 +145,18 @@ def _quartiles(name: str, title: str, shared: Path, extra: Path) -> dict[str, ob
 
 
 def _wikitalk(folder: Path, language: str) -> dict[str, object]:
-    path = folder / f"politeness-wikitalk-{language}-train.csv"
-    if not path.exists():
-        raise train_tone.MissingSource(f"wikitalk-{language}: no {path}")
-    rows = _csv(path)
+    """A Wikipedia-talk set: AUC over train_tone.load_source's ends of the 0-4 scale (polite vs
+    rude), Spearman's rho over every text."""
+    name = f"wikitalk-{language}"
+    rows = train_tone.read_csv(train_tone.wikitalk_file(name, folder))
     labels = [float(r["labels"]) for r in rows]
-    scores = [float(check_tone(r["Utterance"], language).score) for r in rows]
-    ends = [(s, int(lab >= 3)) for s, lab in zip(scores, labels, strict=True) if lab >= 3 or lab <= 1]
-    polite = sum(y for _, y in ends)
-    return {"set": f"Wikipedia talk politeness, {language} ({polite} polite >= 3, {len(ends) - polite} rude <= 1)",
-            "polite_vs_rude_auc": auc([s for s, _ in ends], [y for _, y in ends]), "spearman_all": spearman(scores, labels),
+    scored = {r["Utterance"]: float(check_tone(r["Utterance"], language).score) for r in rows}
+    scores = [scored[r["Utterance"]] for r in rows]
+    ends = train_tone.load_source(name, folder)
+    polite = sum(e.label for e in ends)
+    return {"set": f"Wikipedia talk politeness, {language} ({polite} polite >= {train_tone.WIKITALK_POLITE:g}, "
+                   f"{len(ends) - polite} rude <= {train_tone.WIKITALK_RUDE:g})",
+            "polite_vs_rude_auc": auc([scored[e.text] for e in ends], [e.label for e in ends]), "spearman_all": spearman(scores, labels),
             "distinct_scores": len(set(scores)), "largest_tie": _largest_tie(scores)}
 
 
@@ -192,7 +188,7 @@ def _hatecheck(shared: Path, extra: Path) -> dict[str, object]:
     rude = [res for res, label in zip(results, labels, strict=True) if not label]
     fine = [res for res, label in zip(results, labels, strict=True) if label]
     # HateCheck's own label over every case (its "non-hateful" side holds abuse and profanity)
-    cases = _csv(train_tone.english_file("hatecheck", shared, extra))
+    cases = train_tone.read_csv(train_tone.english_file("hatecheck", shared, extra))
     known = {e.text: res.score for e, res in zip(examples, results, strict=True)}
     everything = [known[r["test_case"]] if r["test_case"] in known else check_tone(r["test_case"], "en").score for r in cases]
     return {"set": f"HateCheck (rude: hateful or abusive, {len(rude)}; acceptable: neutral, positive, negated, {len(fine)})",

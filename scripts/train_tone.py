@@ -195,7 +195,7 @@ class Example:
     label: int  # 1 polite / acceptable, 0 rude / offensive
 
 
-def _csv(path: Path) -> list[dict[str, str]]:
+def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
@@ -226,11 +226,24 @@ def english_file(name: str, shared: Path = SHARED, extra: Path = EXTRA) -> Path:
     return path
 
 
+#: the Wikipedia-talk sets' 0-4 politeness: polite at or above, rude at or below (between: neither)
+WIKITALK_POLITE = 3.0
+WIKITALK_RUDE = 1.0
+
+
+def wikitalk_file(name: str, folder: Path = SHARED) -> Path:
+    """A Wikipedia-talk politeness set (``wikitalk-en``, ``wikitalk-ja``) in --shared-data."""
+    path = folder / f"politeness-wikitalk-{name.removeprefix('wikitalk-')}-train.csv"
+    if not path.is_file():
+        raise MissingSource(f"{name}: no {path}")
+    return path
+
+
 def load_source(name: str, folder: Path = SHARED, extra: Path = EXTRA) -> list[Example]:
     """One public source as binary examples (the same split bench/tone_quality.py scores)."""
     if name == "inspection":
         out = []
-        for r in _csv(source_files(name, extra)[0]):
+        for r in read_csv(source_files(name, extra)[0]):
             fine = int(r["Not Toxic"])
             rest = int(r["Hard to Say"]) + int(r["Toxic"]) + int(r["Very Toxic"])
             if fine != rest:  # a tie says nothing either way
@@ -247,7 +260,7 @@ def load_source(name: str, folder: Path = SHARED, extra: Path = EXTRA) -> list[E
                     out += [Example(polite, 1), Example(casual, 0)]
         return out
     if name in ("stanford", "stackexchange"):
-        rows = _csv(english_file(name, folder, extra))
+        rows = read_csv(english_file(name, folder, extra))
         values = sorted(float(r["Normalized Score"]) for r in rows)
         q1, q3 = values[len(values) // 4], values[3 * len(values) // 4]
         out = []
@@ -257,11 +270,15 @@ def load_source(name: str, folder: Path = SHARED, extra: Path = EXTRA) -> list[E
                 out.append(Example(r["Request"], int(score >= q3)))
         return out
     if name == "hatecheck":
-        rows = _csv(english_file(name, folder, extra))
+        rows = read_csv(english_file(name, folder, extra))
         return [Example(r["test_case"], int(r["functionality"] in HATECHECK_ACCEPTABLE)) for r in rows
                 if r["label_gold"] == "hateful" or r["functionality"] in HATECHECK_RUDE_NH + HATECHECK_ACCEPTABLE]
     if name == "tweets":
-        return [Example(r["tweet"], int(r["class"] == "2")) for r in _csv(english_file(name, folder, extra))]
+        return [Example(r["tweet"], int(r["class"] == "2")) for r in read_csv(english_file(name, folder, extra))]
+    if name in ("wikitalk-en", "wikitalk-ja"):  # measured only, never trained on (CC BY-NC)
+        path = wikitalk_file(name, folder)
+        return [Example(r["Utterance"], int(float(r["labels"]) >= WIKITALK_POLITE)) for r in read_csv(path)
+                if float(r["labels"]) >= WIKITALK_POLITE or float(r["labels"]) <= WIKITALK_RUDE]
     raise ValueError(f"unknown source {name!r}")
 
 
