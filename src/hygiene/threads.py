@@ -37,8 +37,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -179,7 +180,7 @@ class _Found:
     rule: str
 
 
-def _best(rows: Iterable[Any], waiting: set[int], best: dict[int, _Found]) -> None:
+def _best(rows: Iterable[Any], waiting: Container[int], best: dict[int, _Found]) -> None:
     """Per inbound message, the earliest matching outbound message (stronger rule on a tie
     in time, then the lowest id), folded into ``best``."""
     for r in rows:
@@ -214,32 +215,33 @@ def match_replies(
     stats = MatchStats()
     new_in, new_out = store.key_new_messages(conn, account, _keys_for, _deadline_for(tz), window=SUBJECT_WINDOW)
     stats.keyed = len(new_in) + len(new_out)
-    new_in = sorted(set(new_in) | set(recheck))
-    replies: list[tuple[int, int, datetime, str]] = []
+    if recheck:
+        new_in = array("q", sorted(set(new_in) | set(recheck)))
     if new_in or new_out:
         waiting = store.waiting_ids(conn, account)
-        found: dict[int, _Found] = {}
+        recorded = 0
         # One candidate per inbound message and key kind, a chunk at a time: memory follows
-        # the messages waiting, never the pairs of a long thread.
+        # a chunk, never the messages waiting nor the pairs of a long thread.
         if len(waiting) <= len(new_in) + len(new_out):
             # A first run, or few messages waiting: looking at every waiting message against
-            # all replies is cheaper than two passes that overlap.
-            for rows in store.first_replies(conn, sorted(waiting)):
+            # all replies is cheaper than two passes that overlap. Each chunk of inbound
+            # messages holds every candidate of its messages, so its replies are recorded at
+            # once (a first check of a million messages held half a million of them: 698 MB).
+            for rows in store.first_replies(conn, waiting.ids):
+                found: dict[int, _Found] = {}
                 _best(rows, waiting, found)
+                recorded += _record(conn, found, stats)
         else:
+            # New replies against messages already waiting: a message's candidates come from
+            # both passes and any chunk of new replies, so they are recorded after both (as
+            # many as the messages waiting, at most).
+            found = {}
             for rows in store.first_replies(conn, [i for i in new_in if i in waiting]):
                 _best(rows, waiting, found)
             for rows in store.replies_among(conn, new_out):
                 _best(rows, waiting, found)
-        flagged_at = store.answered_flag_times(conn, list(found))
-        replies = [
-            (inbound_id, f.outbound_id, f.at, f.rule)
-            for inbound_id, f in sorted(found.items())
-            # A flag seen before the mail was sent says the seller replied earlier, elsewhere.
-            if inbound_id not in flagged_at or f.at <= flagged_at[inbound_id]
-        ]
-        store.record_mail_replies(conn, replies)
-        stats.by_rule.update(rule for *_, rule in replies)
+            recorded += _record(conn, found, stats)
+        store.replies_recorded(conn, recorded)
     flagged = store.record_answered_flags(conn, account)
     stats.by_rule["answered_flag"] += len(flagged)
     if new_in or new_out or flagged:
@@ -248,6 +250,24 @@ def match_replies(
         stats.by_rule["thread"] += store.answer_thread_siblings(conn)
     stats.by_rule = Counter({k: v for k, v in stats.by_rule.items() if v})
     return stats
+
+
+def _record(conn: Connection, found: dict[int, _Found], stats: MatchStats) -> int:
+    """Records the replies ``found`` (inbound id → its best reply); returns how many."""
+    from hygiene.store import replies as store
+
+    if not found:
+        return 0
+    flagged_at = store.answered_flag_times(conn, list(found))
+    replies = [
+        (inbound_id, f.outbound_id, f.at, f.rule)
+        for inbound_id, f in sorted(found.items())
+        # A flag seen before the mail was sent says the seller replied earlier, elsewhere.
+        if inbound_id not in flagged_at or f.at <= flagged_at[inbound_id]
+    ]
+    store.record_mail_replies(conn, replies)
+    stats.by_rule.update(rule for *_, rule in replies)
+    return len(replies)
 
 
 def _keys_for(row: Any) -> list[tuple[str, str]]:

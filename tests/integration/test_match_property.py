@@ -248,13 +248,13 @@ def test_matching_agrees_with_the_reference(database_url: str, specs: list[Spec]
     assert runs == want_runs
 
 
-def test_a_dense_history_agrees_with_the_reference(database_url: str) -> None:
-    """Many messages on few keys: every inbound message has dozens of candidate replies."""
+def _dense_history(seed: int = 11) -> list[Spec]:
+    """160 messages on few keys: every inbound message has dozens of candidate replies."""
     import random
 
-    rnd = random.Random(11)
+    rnd = random.Random(seed)
     hours = rnd.sample(range(40 * 24), 160)
-    specs = [
+    return [
         Spec(
             inbound=(inbound := rnd.random() < 0.55), hour=hours[k], counterparts=(rnd.randrange(4),) if inbound else tuple(sorted({rnd.randrange(3), rnd.randrange(3)})),
             subject=rnd.randrange(len(SUBJECTS)), case=rnd.randrange(len(CASES)), order=rnd.randrange(len(ORDERS)),
@@ -265,6 +265,11 @@ def test_a_dense_history_agrees_with_the_reference(database_url: str) -> None:
         )
         for k in range(160)
     ]
+
+
+def test_a_dense_history_agrees_with_the_reference(database_url: str) -> None:
+    """Many messages on few keys: every inbound message has dozens of candidate replies."""
+    specs = _dense_history()
     got, runs = run_matcher(_engine(database_url), specs)
     want, want_runs = reference(specs)
     assert got == want
@@ -296,3 +301,35 @@ def test_small_chunks_give_the_same_answers(database_url: str, monkeypatch: pyte
     monkeypatch.setattr(replies, "_SIBLINGS_CHUNK", 5)
     monkeypatch.setattr(replies, "_SIBLINGS_HELD", 3)
     test_a_dense_history_agrees_with_the_reference(database_url)
+
+
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_replies_recorded_chunk_by_chunk_equal_one_chunk(database_url: str, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """A first run records the replies of each chunk of waiting messages before reading the
+    next chunk; a later run gathers a message's candidates from its own chunk and from any
+    chunk of new replies. With chunks of one or two messages (every candidate of a message in
+    another chunk of new replies, each chunk's replies written before the next is read) the
+    results equal one chunk holding everything, and the reference, on both paths."""
+    from hygiene.store import replies
+
+    among = replies.replies_among
+    calls = Counter[int]()
+
+    def counted(conn: Any, outbound_ids: Any) -> Any:
+        calls[chunk] += 1
+        return among(conn, outbound_ids)
+
+    monkeypatch.setattr(replies, "replies_among", counted)
+    engine = _engine(database_url)
+    dense = _dense_history(5)
+    # every tenth reply after the rest, the other replies auto-replies (they answer nothing):
+    # many messages waiting for a few new replies, each message with candidates in several
+    some = [Spec(**{**s.__dict__, "batch": int(not s.inbound and k % 10 == 0), "auto_reply": s.auto_reply or (not s.inbound and k % 10 != 0)}) for k, s in enumerate(dense)]
+    for specs in ([Spec(**{**s.__dict__, "batch": 0}) for s in dense], some, dense):
+        monkeypatch.setattr(replies, "CHUNK", 4096)
+        whole = run_matcher(engine, specs)
+        monkeypatch.setattr(replies, "CHUNK", chunk)
+        assert run_matcher(engine, specs) == whole
+        assert whole == reference(specs)
+        assert sum(1 for r in whole[0].values() if r.source == "mail") > 20
+    assert calls[chunk] > 0  # the path of new replies against messages already waiting was taken
