@@ -173,7 +173,7 @@ class MatchStats:
         return sum(self.by_rule.values())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Found:
     outbound_id: int
     at: datetime
@@ -243,7 +243,7 @@ def match_replies(
             recorded += _record(conn, found, stats)
         store.replies_recorded(conn, recorded)
     flagged = store.record_answered_flags(conn, account)
-    stats.by_rule["answered_flag"] += len(flagged)
+    stats.by_rule["answered_flag"] += flagged
     if new_in or new_out or flagged:
         # Only something new can answer a sibling (a reply, a flag, or a message stored after
         # its reply): with nothing new, a check does not rescan every waiting message.

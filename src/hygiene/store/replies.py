@@ -223,7 +223,7 @@ def waiting_ids(conn: Connection, account: str | None) -> Ids:
     return Ids(conn.execute(query).scalars())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeyMatch:
     """The first outbound message sharing one of an inbound message's keys (one per inbound
     key: a handful per message, whatever the thread's length). The earliest reply wins; on a
@@ -388,18 +388,22 @@ def replies_recorded(conn: Connection, count: int) -> None:
     _analyze(conn, "messages", 5 * count)
 
 
-def record_answered_flags(conn: Connection, account: str | None) -> list[int]:
-    """Waiting messages the server marks \\Answered: replied when the flag was first seen."""
-    query = _account(
-        select(_M.c.id, _M.c.received_at, _M.c.answered_seen_at).where(waiting_marked_answered()),
-        account,
-    )
-    values = []
-    for mid, received_at, seen_at in conn.execute(query):
-        at = seen_at or received_at
-        values.append({"b_id": mid, "b_at": at, "b_reply": None, "b_source": "answered_flag", "b_rule": None, "b_seconds": _seconds(received_at, at)})
-    _write_replies(conn, values)
-    return [v["b_id"] for v in values]
+def record_answered_flags(conn: Connection, account: str | None) -> int:
+    """Waiting messages the server marks \\Answered: replied when the flag was first seen.
+    Returns how many.
+
+    A chunk at a time: the first import of a mailbox whose replies are not in it (sent from
+    another program, or Seller Central) can flag every message it holds."""
+    query = _account(select(_M.c.id).where(waiting_marked_answered()), account).order_by(_M.c.id)
+    ids: array[int] = array("q", conn.execute(query.execution_options(yield_per=10_000)).scalars())
+    times = select(_M.c.id, _M.c.received_at, _M.c.answered_seen_at).where(_M.c.id.in_(bindparam("ids", expanding=True)))
+    for chunk in _chunks(ids):
+        values = []
+        for mid, received_at, seen_at in conn.execute(times, {"ids": list(chunk)}):
+            at = seen_at or received_at
+            values.append({"b_id": mid, "b_at": at, "b_reply": None, "b_source": "answered_flag", "b_rule": None, "b_seconds": _seconds(received_at, at)})
+        _write_replies(conn, values)
+    return len(ids)
 
 
 def answer_thread_siblings(conn: Connection) -> int:
