@@ -32,7 +32,7 @@ CHUNK = 500
 #: waiting messages (and keys) a statement of answer_thread_siblings looks at: each lookup of
 #: the answered messages costs a read of them on PostgreSQL, so fewer, larger ones
 _SIBLINGS_CHUNK = 2000
-#: answered key rows held at once by answer_thread_siblings (~0.5 kB each)
+#: answered key rows held at once by answer_thread_siblings (~0.2 kB each)
 _SIBLINGS_HELD = 200_000
 _MAX_ID = 2**63
 
@@ -406,6 +406,19 @@ def record_answered_flags(conn: Connection, account: str | None) -> int:
     return len(ids)
 
 
+@dataclass(frozen=True, slots=True)
+class _Answered:
+    """An answered message on a key, as answer_thread_siblings holds it (~0.2 kB; the row of
+    its query, with its key and account, ~0.6 kB)."""
+
+    replied_at: datetime
+    message_id: int
+    at: datetime
+    from_addr: str | None
+    reply_message_id: int | None
+    reply_source: str
+
+
 def answer_thread_siblings(conn: Connection) -> int:
     """A reply also answers the earlier unanswered messages of its thread from the same
     counterpart. Returns how many were answered that way.
@@ -448,13 +461,15 @@ def answer_thread_siblings(conn: Connection) -> int:
     # of waiting messages share the key, up to a budget. What a chunk writes does not change
     # them (a message answered through a sibling answers no other), so each chunk's siblings
     # are written as they are found, not held to the end.
-    siblings: dict[tuple[str, str], list[Any]] = {}
+    siblings: dict[tuple[str, str], list[_Answered]] = {}
+    names: dict[str, str] = {}  # one copy of each sender address (a buyer's, Seller Support's)
     held = 0
     for chunk in _chunks(still_waiting, _SIBLINGS_CHUNK):
         rows = list(conn.execute(waiting_keys, {"ids": list(chunk)}))
         missing = sorted({(r.account, r.key) for r in rows} - siblings.keys())
         if held > _SIBLINGS_HELD:
             siblings.clear()
+            names.clear()
             held = 0
             missing = sorted({(r.account, r.key) for r in rows})
         for part in range(0, len(missing), _SIBLINGS_CHUNK):
@@ -463,13 +478,16 @@ def answer_thread_siblings(conn: Connection) -> int:
             for key in some:
                 siblings[key] = []
             params = {"accounts": _padded(sorted({a for a, _ in some})), "keys": _padded(sorted({k for _, k in some}))}
-            for r in conn.execute(answered, params):
+            for r in conn.execute(answered.execution_options(yield_per=10_000), params):
                 if (r.account, r.key) in wanted:
-                    siblings[(r.account, r.key)].append(r)
+                    siblings[(r.account, r.key)].append(
+                        _Answered(r.replied_at, r.message_id, r.at, names.setdefault(r.from_addr, r.from_addr),
+                                  r.reply_message_id, names.setdefault(r.reply_source, r.reply_source))
+                    )
                     held += 1
             for key in some:
                 siblings[key].sort(key=lambda r: (r.replied_at, r.message_id))
-        best: dict[int, tuple[Any, Any]] = {}  # waiting id -> (its row, the sibling chosen)
+        best: dict[int, tuple[Any, _Answered]] = {}  # waiting id -> (its row, the sibling chosen)
         for w in rows:
             found = siblings[(w.account, w.key)]
             # the earliest reply after the message (lowest sibling id on a tie in time)
