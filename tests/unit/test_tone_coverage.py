@@ -164,6 +164,17 @@ def test_ordinary_words_that_contain_an_insult_are_not_insults_ja(text: str) -> 
     assert "insult" not in ja_harms(text)
 
 
+@pytest.mark.parametrize("text", ["殺してやる。", "お前なんか大嫌いだ。", "アンタなんか嫌い", "あなたが嫌いです。"])
+def test_a_threat_of_violence_or_hatred_of_the_reader_blocks_ja(text: str) -> None:
+    result = check_tone(text, "ja")
+    assert result.verdict == "block" and "insult" in {f.kind for f in result.findings}
+
+
+@pytest.mark.parametrize("text", ["殺したいほど忙しい。", "私は辛い食べ物が嫌いです。", "あなたが嫌いな食べ物は何ですか？"])
+def test_hyperbole_and_ordinary_dislikes_are_not_insults_ja(text: str) -> None:
+    assert "insult" not in ja_harms(text)
+
+
 @pytest.mark.parametrize("text", ["嘘つくな。", "手を抜くな！", "勝手に触るな", "舐めるな！", "ふざけるな"])
 def test_a_prohibition_aimed_at_the_reader_is_a_harm_ja(text: str) -> None:
     assert ja_harms(text) & {"demand", "insult"} and check_tone(text, "ja").verdict != "ok"
