@@ -1,5 +1,6 @@
 """Wider coverage as data (issue 12, item 3): English disguised spellings, hashtags, name-calling,
-identity attacks, profanity in scare quotes and aimed at the reader, veiled threats; Japanese
+identity attacks, profanity in scare quotes and aimed at the reader, veiled threats, threats of violence and
+hatred; Japanese
 casual kindness, polite past questions, honorific and humble verbs."""
 
 from __future__ import annotations
@@ -118,6 +119,31 @@ def test_a_veiled_threat_is_a_threat_en(text: str) -> None:
     assert "threat" in {k for k, _ in en_harms(text)}
 
 
+@pytest.mark.parametrize("text", [
+    "I will kill you.", "I want to kill all of them.", "I'm going to destroy you.", "They should all be shot.",
+    "I hope you die.", "Drop dead.", "Go die in a fire.",
+])
+def test_a_threat_of_violence_blocks_en(text: str) -> None:
+    result = check_tone(text, "en")
+    assert result.verdict == "block" and "threat" in {f.kind for f in result.findings}
+
+
+@pytest.mark.parametrize("text", ["I hate you.", "I really can't stand people like you.", "I despise you.", "You disgust me.", "I hate immigrants."])
+def test_hatred_of_the_reader_or_a_group_is_an_insult_en(text: str) -> None:
+    result = check_tone(text, "en")
+    assert result.verdict == "block" and "insult" in {f.kind for f in result.findings}
+
+
+@pytest.mark.parametrize("text", [
+    "I could kill for a coffee.", "I will beat you to it.", "This should die down soon.", "We should eliminate the delay.",
+    "I would like to destroy the old stock.", "I would never hurt you.", "Otherwise the batteries will drop dead.",
+    "I hate to bother you again.", "I hate this delay.",
+])
+def test_violent_words_in_ordinary_sentences_are_not_threats_en(text: str) -> None:
+    kinds = {f.kind for f in check_tone(text, "en").findings if f.weight > 0}
+    assert not kinds & {"threat", "insult"}
+
+
 def ja_harms(text: str) -> set[str]:
     return {f.kind for f in check_tone(text, "ja").findings if f.weight > 0}
 
@@ -135,6 +161,17 @@ def test_casual_insults_and_ill_wishes_in_kanji_kana_and_romaji_are_insults_ja(t
     "パチンコ店です。", "ハゲタカファンド", "チビッコ向けの商品です。", "雑魚寝",
 ])
 def test_ordinary_words_that_contain_an_insult_are_not_insults_ja(text: str) -> None:
+    assert "insult" not in ja_harms(text)
+
+
+@pytest.mark.parametrize("text", ["殺してやる。", "お前なんか大嫌いだ。", "アンタなんか嫌い", "あなたが嫌いです。"])
+def test_a_threat_of_violence_or_hatred_of_the_reader_blocks_ja(text: str) -> None:
+    result = check_tone(text, "ja")
+    assert result.verdict == "block" and "insult" in {f.kind for f in result.findings}
+
+
+@pytest.mark.parametrize("text", ["殺したいほど忙しい。", "私は辛い食べ物が嫌いです。", "あなたが嫌いな食べ物は何ですか？"])
+def test_hyperbole_and_ordinary_dislikes_are_not_insults_ja(text: str) -> None:
     assert "insult" not in ja_harms(text)
 
 

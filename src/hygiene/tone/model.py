@@ -31,7 +31,6 @@ HARM_KINDS = (
     "accusing_question",
     "emotional_typography",
     "plain_form",
-    "long_sentence",
 )
 #: finding kinds that count in the message's favour (reported, never harmful)
 POLITE_KINDS = ("greeting", "self_identification", "gratitude", "apology", "cushion", "closing", "polite_form")
