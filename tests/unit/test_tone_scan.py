@@ -79,10 +79,14 @@ _TEXT = st.lists(
 def test_english_scanned_lower_cased_finds_what_a_case_insensitive_scan_finds(text: str) -> None:
     lowered = scan.folded(text)
     for entry in lexicon("en"):
-        if entry.folded is not None and lowered is not None:
-            assert [m.span() for m in entry.folded.finditer(lowered)] == [m.span() for m in entry.pattern.finditer(text)], entry.id
-    counted = learned.strategy_counts(text, "en")
-    assert counted == [len(p.findall(text)) for p in learned.strategy_patterns("en")]
+        if entry.folded_source is not None and lowered is not None:
+            expected = [m.span() for m in entry.pattern.finditer(text)]
+            for warm in (False, True):
+                assert [m.span() for m in entry.scanner(folded=True, warm=warm).finditer(lowered)] == expected, entry.id
+    if lowered is not None:
+        expected_counts = [len(p.findall(text)) for p in learned.strategy_patterns("en")]
+        for warm in (False, True):
+            assert [len(p.findall(lowered)) for p in learned.strategy_patterns("en", folded=True, warm=warm)] == expected_counts
 
 
 @settings(max_examples=100, deadline=None)

@@ -13,8 +13,8 @@ import re
 import unicodedata
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from functools import cache, cached_property
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from hygiene.language import detect_language
@@ -72,8 +72,8 @@ _ACRONYMS = frozenset(
 class Entry:
     kind: str
     weight: float
-    #: the pattern's regular expression and flags (compiled when first asked for: English
-    #: drafts are mostly scanned with ``folded`` alone, and start-up counts)
+    #: the pattern's regular expression and flags, as the lexicon line gives them (compiled
+    #: when first asked for: start-up counts, see :meth:`scanner`)
     source: str
     flags: int
     message: str
@@ -91,14 +91,27 @@ class Entry:
     #: sarcasm ("Great, another week without a refund"): the draft's thanks, praise and
     #: cushions count nothing, they read as part of the sneer; 7th column "sarcasm"
     sarcasm: bool = False
-    #: the pattern for lower-cased English text (case-sensitive, so faster; None when the
-    #: pattern has capitals of its own): same matches as ``pattern`` on the text as written
-    folded: re.Pattern[str] | None = None
+    #: the same pattern for lower-cased English text, case-sensitive (None when the pattern
+    #: has capitals of its own, and for Japanese): see :mod:`hygiene.tone.scan`
+    folded_source: str | None = None
+    _compiled: dict[tuple[bool, bool], re.Pattern[str]] = field(default_factory=dict, compare=False, repr=False)
 
-    @cached_property
+    @property
     def pattern(self) -> re.Pattern[str]:
         """The pattern for the text as written."""
-        return re.compile(self.source, self.flags)
+        return self.scanner()
+
+    def scanner(self, folded: bool = False, warm: bool = False) -> re.Pattern[str]:
+        """The pattern to scan with, the same matches either way: for the lower-cased text
+        (``folded``, English) or the text as written; with a lookahead of its first characters
+        once the process has checked a draft before (``warm``): making the hint costs more
+        than it saves on one draft, and a ``hygiene tone`` run checks one."""
+        key = (folded, warm)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            source, flags = (self.folded_source or "", re.MULTILINE) if folded else (self.source, self.flags)
+            compiled = self._compiled[key] = re.compile(scan.hinted(source, flags) if warm else source, flags)
+        return compiled
 
 
 def _alternatives(source: str) -> list[str]:
@@ -128,10 +141,9 @@ def _alternatives(source: str) -> list[str]:
     return parts
 
 
-def _compile(language: str, raw: str) -> tuple[str, int, re.Pattern[str] | None]:
-    """The entry's regular expression and flags, and for English the pattern compiled for
-    lower-cased text (None when the pattern has capitals of its own): see
-    :mod:`hygiene.tone.scan`."""
+def _compile(language: str, raw: str) -> tuple[str, int, str | None]:
+    """The entry's regular expression and flags, and for English the same for lower-cased
+    text (None when the pattern has capitals of its own): see :mod:`hygiene.tone.scan`."""
     if raw.startswith("re:"):
         source = raw[3:]
         # Same matches, found several times faster: the engine rejects most positions on a
@@ -143,9 +155,12 @@ def _compile(language: str, raw: str) -> tuple[str, int, re.Pattern[str] | None]
         if language == "en":
             source = rf"\b{source}\b"
     if language == "ja":
-        return scan.hinted(source, re.MULTILINE), re.MULTILINE, None
-    folded = re.compile(scan.hinted(source, re.MULTILINE), re.MULTILINE) if scan.foldable(source) else None
-    return source, re.IGNORECASE | re.MULTILINE, folded
+        return source, re.MULTILINE, None
+    return source, re.IGNORECASE | re.MULTILINE, source if scan.foldable(source) else None
+
+
+#: how many drafts this process has checked (see Entry.scanner: hints from the second on)
+_checked = [0]
 
 
 @cache
@@ -598,12 +613,17 @@ def _check(
     scare = _scare_quotes(text, quoted) if quoted.spans and language == "en" else _Spans(())
     hashtags = _hashtags(text) if language == "en" else []
     lowered = scan.folded(text) if language == "en" else None
+    warm = _checked[0] > 0
+    _checked[0] += 1
     for entry in lexicon(language):
         if hashtags and entry.kind in BLOCKING_KINDS:
             harms += _hashtag_findings(text, entry, hashtags, quoted, counts)
         if entry.gate and not any(literal in text for literal in entry.gate):
             continue  # none of the words the pattern needs: skip its costly scan
-        pattern, scanned = (entry.folded, lowered) if lowered is not None and entry.folded is not None else (entry.pattern, text)
+        if lowered is not None and entry.folded_source is not None:
+            pattern, scanned = entry.scanner(True, warm), lowered
+        else:
+            pattern, scanned = entry.scanner(False, warm), text
         # line_matches only where it matters: a generator per entry costs more than the scan
         for m in line_matches(pattern, scanned) if blank_runs else pattern.finditer(scanned):
             start, end = m.span()

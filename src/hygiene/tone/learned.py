@@ -104,14 +104,20 @@ STRATEGIES: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 @cache
-def strategy_patterns(language: str, folded: bool = False) -> tuple[re.Pattern[str], ...]:
+def strategy_patterns(language: str, folded: bool = False, warm: bool = False) -> tuple[re.Pattern[str], ...]:
     """The language's strategies compiled (when first asked for: start-up counts), matched
-    case-insensitively; ``folded``: for lower-cased English text instead,
-    case-sensitive and hinted, so cheaper to scan, with the same counts (see
+    case-insensitively; ``folded``: for lower-cased English text instead, case-sensitive, so
+    cheaper to scan, with the same counts; ``warm``: with a lookahead of their first
+    characters, worth its making from a process's second draft on (see
     :mod:`hygiene.tone.scan`)."""
     if folded:
-        return tuple(re.compile(scan.hinted(source, re.MULTILINE), re.MULTILINE) for _, source in STRATEGIES[language])
+        return tuple(re.compile(scan.hinted(source, re.MULTILINE) if warm else source, re.MULTILINE)
+                     for _, source in STRATEGIES[language])
     return tuple(re.compile(source, re.IGNORECASE | re.MULTILINE) for _, source in STRATEGIES[language])
+
+
+#: how many texts this process has counted strategies in (hints from the second on)
+_counted = [0]
 
 
 @dataclass(frozen=True)
@@ -179,8 +185,10 @@ def reset() -> None:
 
 
 def strategy_counts(text: str, language: str) -> list[int]:
+    warm = _counted[0] > 0
+    _counted[0] += 1
     if language == "en" and (lowered := scan.folded(text)) is not None:
-        return [len(p.findall(lowered)) for p in strategy_patterns(language, folded=True)]
+        return [len(p.findall(lowered)) for p in strategy_patterns(language, folded=True, warm=warm)]
     return [len(p.findall(text)) for p in strategy_patterns(language)]
 
 
