@@ -159,7 +159,8 @@ def _compile(language: str, raw: str) -> tuple[str, int, str | None]:
     return source, re.IGNORECASE | re.MULTILINE, source if scan.foldable(source) else None
 
 
-#: how many drafts this process has checked (see Entry.scanner: hints from the second on)
+#: how many drafts this process has checked (see Entry.scanner: hints from the second on, for
+#: the lexicon's patterns and the learned layer's strategies alike)
 _checked = [0]
 
 
@@ -682,7 +683,7 @@ def _check(
     harm_points = _harm_points(harms)
     rules = BASELINE + polite_points - harm_points
     own = _own_words(text, quoted)
-    points = learned.wording(own, language, counts, lexicon_crc(language)) if wording else None
+    points = learned.wording(own, language, counts, lexicon_crc(language), warm) if wording else None
     learned_line: list[Finding] = []
     if points is not None:
         learned_line.append(Finding("wording", 0, 0, "", f"wording overall: {_signed(points)}", None, 1, 1, 0.0,

@@ -116,10 +116,6 @@ def strategy_patterns(language: str, folded: bool = False, warm: bool = False) -
     return tuple(re.compile(source, re.IGNORECASE | re.MULTILINE) for _, source in STRATEGIES[language])
 
 
-#: how many texts this process has counted strategies in (hints from the second on)
-_counted = [0]
-
-
 @dataclass(frozen=True)
 class Layer:
     language: str
@@ -184,9 +180,9 @@ def reset() -> None:
     _override.clear()
 
 
-def strategy_counts(text: str, language: str) -> list[int]:
-    warm = _counted[0] > 0
-    _counted[0] += 1
+def strategy_counts(text: str, language: str, warm: bool = True) -> list[int]:
+    """Each strategy's matches in ``text``; ``warm``: scan with the hinted patterns (the
+    engine says when, see hygiene.tone.engine.Entry.scanner)."""
     if language == "en" and (lowered := scan.folded(text)) is not None:
         return [len(p.findall(lowered)) for p in strategy_patterns(language, folded=True, warm=warm)]
     return [len(p.findall(text)) for p in strategy_patterns(language)]
@@ -217,15 +213,16 @@ def ngrams(text: str, language: str, buckets: int = BUCKETS) -> list[int]:
     return out
 
 
-def wording(text: str, language: str, entry_counts: Mapping[int, int], lexicon: int) -> float | None:
+def wording(text: str, language: str, entry_counts: Mapping[int, int], lexicon: int, warm: bool = True) -> float | None:
     """The learned part in score points (within +-CLIP), or None without a layer (or
-    with one learned on another version of the lexicon, CRC-32 ``lexicon``)."""
+    with one learned on another version of the lexicon, CRC-32 ``lexicon``); ``warm``: see
+    :func:`strategy_counts`."""
     model = layer(language)
     if model is None or model.lexicon != lexicon:
         return None
     w = model.weights
     z = 0.0
-    for index, value in dense(entry_counts, strategy_counts(text, language), model.entries):
+    for index, value in dense(entry_counts, strategy_counts(text, language, warm), model.entries):
         z += w[index] * value
     offset = model.entries + model.strategies
     buckets = ngrams(text, language, model.buckets)
